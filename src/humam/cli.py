@@ -1,0 +1,141 @@
+"""The ``humam`` command line (also ``python -m humam``).
+
+    humam network [--experiment NAME_OR_PATH] [--scale S | --n-scaling N --k-scaling K] [--out DIR] [--summary]
+    humam data verify
+    humam experiments
+
+Errors the user can fix are printed as one paragraph, without a traceback, with exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import HumamError, ParameterError
+
+
+def _scale_value(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0.0 < value <= 1.0:
+        raise argparse.ArgumentTypeError(
+            f"{text} is outside (0, 1]: scales are fractions of the full-scale model (1 = full scale, "
+            f"0.005 = the published laptop example)"
+        )
+    return value
+
+
+def _network_params(args) -> list[tuple[str, dict]]:
+    from . import parameters
+
+    members = parameters.scan_members(args.experiment) if args.experiment else [("defaults", parameters.resolve())]
+    if args.scale is not None:
+        overrides = {"n_scaling": args.scale, "k_scaling": args.scale}
+    else:
+        overrides = {key: value for key, value in (("n_scaling", args.n_scaling), ("k_scaling", args.k_scaling))
+                     if value is not None}
+    return [(label, parameters.merge(params, {"network": {"downscaling": overrides}})) for label, params in members]
+
+
+def _cmd_network(args) -> int:
+    members = _network_params(args)  # validates everything before anything is built or written
+    from . import network, parameters, provenance
+
+    for label, params in members:
+        digest = parameters.net_hash(params)
+        path = Path(args.out) / digest / "network.h5"
+        if path.is_file() and not args.force:
+            net = network.load_network(path)
+            _log(f"{label}: up to date: {path}")
+        else:
+            net = network.build_network(params["network"])
+            attrs = {
+                "net_hash": digest,
+                "parameters": parameters.canonical_json(params["network"]),
+                "provenance": json.dumps(provenance.record(), sort_keys=True),
+            }
+            network.save_network(net, path, attrs)
+            _log(f"{label}: wrote {path}")
+        if args.summary:
+            print(json.dumps({"experiment": label, **network.summary(net), "net_hash": digest, "path": str(path)}))
+    return 0
+
+
+def _cmd_data_verify(args) -> int:
+    from . import config, data
+
+    rows = data.verify_all()
+    mirror = config.data_dir()
+    print(f"raw data source: {'local mirror ' + str(mirror) if mirror else 'download cache ' + str(config.cache_dir())}")
+    width = max(len(row["path"]) for row in rows)
+    for row in rows:
+        detail = "" if row["status"] == "ok" else f"  {row['detail']}"
+        print(f"{row['path']:<{width}}  {row['status']}{detail}")
+    failed = [row for row in rows if row["status"] in ("missing", "error")]
+    print(f"{len(rows)} files: {sum(r['status'] == 'ok' for r in rows)} ok, "
+          f"{sum(r['status'] == 'optional, missing' for r in rows)} optional missing, {len(failed)} failed")
+    return 1 if failed else 0
+
+
+def _cmd_experiments(args) -> int:
+    from . import parameters
+
+    for name in parameters.available_experiments():
+        content = parameters.load_experiment(name)
+        print(f"{name:<32} {content.get('description', '')}")
+    return 0
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="humam", description="Human Multi-Area Model (Pronold et al. 2024).")
+    parser.add_argument("--version", action="version", version=f"humam {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    net = commands.add_parser("network", help="build the network description (network.h5) of an experiment")
+    net.add_argument("--experiment", help="shipped experiment name (see 'humam experiments') or YAML file")
+    scale = net.add_mutually_exclusive_group()
+    scale.add_argument("--scale", type=_scale_value, help="down-scale neurons and indegrees by S (0 < S <= 1)")
+    net.add_argument("--n-scaling", type=_scale_value, help="neuron-number scale n (0 < n <= 1)")
+    net.add_argument("--k-scaling", type=_scale_value, help="indegree scale k (0 < k <= 1)")
+    net.add_argument("--out", default="out", help="output root; the network goes to OUT/<net_hash>/network.h5")
+    net.add_argument("--summary", action="store_true", help="print the network totals as one JSON object")
+    net.add_argument("--force", action="store_true", help="rebuild even if the output exists")
+    net.set_defaults(func=_cmd_network)
+
+    data_cmd = commands.add_parser("data", help="raw data registry")
+    data_sub = data_cmd.add_subparsers(dest="data_command", required=True)
+    verify = data_sub.add_parser("verify", help="check every registered raw file (fetching what is missing)")
+    verify.set_defaults(func=_cmd_data_verify)
+
+    exps = commands.add_parser("experiments", help="list the shipped experiments")
+    exps.set_defaults(func=_cmd_experiments)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "scale", None) is not None and (args.n_scaling is not None or args.k_scaling is not None):
+        parser.error("--scale and --n-scaling/--k-scaling exclude each other")
+    try:
+        return args.func(args)
+    except HumamError as exc:
+        print(f"humam: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("humam: interrupted; no partial output was kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

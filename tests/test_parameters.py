@@ -1,0 +1,86 @@
+"""Parameters: defaults, experiment files, validation and content hashes."""
+
+import pytest
+
+from humam import parameters
+from humam.errors import ParameterError
+
+
+def test_defaults_are_the_published_model():
+    p = parameters.load_defaults()["network"]
+    assert p["cytoarchitecture"]["ei_fractions"] == "lichtman"
+    assert p["connectivity"]["fln"] == 0.86 and p["connectivity"]["synapse_density_per_mm3"] == 6.6e8
+    assert p["scaling"]["chi"] == 1.0 and p["scaling"]["chi_I"] == 2.0
+    assert p["downscaling"]["n_scaling"] == 1.0 and p["downscaling"]["k_scaling"] == 1.0
+
+
+def test_every_shipped_experiment_resolves():
+    names = parameters.available_experiments()
+    assert {"ground_state", "best_fit", "downscaled_ground", "chi_scan_main"} <= set(names)
+    for name in names:
+        for _, params in parameters.scan_members(name):
+            assert set(params) == {"network", "simulation"}
+
+
+def test_best_fit_and_main_scan_follow_the_paper():
+    best = parameters.resolve("best_fit")
+    assert best["network"]["scaling"]["chi"] == 2.5 and best["network"]["scaling"]["chi_I"] == 5.0
+    members = dict(parameters.scan_members("chi_scan_main"))
+    assert len(members) == 19
+    assert all(p["network"]["scaling"]["chi_I"] == 2 * p["network"]["scaling"]["chi"] for p in members.values())
+    lower = parameters.scan_members("chi_scan_lower_e_to_i")
+    assert all(p["network"]["scaling"]["chi_I"] == p["network"]["scaling"]["chi"] for _, p in lower)
+
+
+def test_unknown_key_is_rejected_with_its_path(tmp_path):
+    exp = tmp_path / "typo.yaml"
+    exp.write_text("network:\n  scaling:\n    chii: 2.0\n")
+    with pytest.raises(ParameterError, match=r"network\.scaling\.chii"):
+        parameters.resolve(exp)
+
+
+def test_wrong_type_is_rejected_with_its_path(tmp_path):
+    exp = tmp_path / "bad.yaml"
+    exp.write_text("network:\n  connectivity:\n    fln: high\n")
+    with pytest.raises(ParameterError, match=r"network\.connectivity\.fln"):
+        parameters.resolve(exp)
+    exp.write_text("simulation:\n  seed: 1.5\n")
+    with pytest.raises(ParameterError, match=r"simulation\.seed"):
+        parameters.resolve(exp)
+
+
+def test_unknown_top_level_key_and_experiment_are_rejected(tmp_path):
+    exp = tmp_path / "bad.yaml"
+    exp.write_text("netwrk: {}\n")
+    with pytest.raises(ParameterError, match="netwrk"):
+        parameters.resolve(exp)
+    with pytest.raises(ParameterError, match="ground_state"):  # the message lists what exists
+        parameters.resolve("no_such_experiment")
+
+
+def test_perturbation_entries_are_checked(tmp_path):
+    exp = tmp_path / "p.yaml"
+    exp.write_text("network:\n  perturbation:\n    - {area: cuneus, layer: IV, time_ms: 5.0}\n")
+    with pytest.raises(ParameterError, match=r"perturbation\[0\]"):
+        parameters.resolve(exp)
+
+
+def test_hash_is_stable_and_sensitive():
+    base = parameters.resolve()
+    same = parameters.resolve()
+    assert parameters.net_hash(base) == parameters.net_hash(same)
+    assert len(parameters.net_hash(base)) == 64
+    # an integer where a float is expected is the same parameter value
+    assert parameters.net_hash(parameters.set_dotted(base, "network.scaling.chi", 1)) == parameters.net_hash(base)
+    changed = parameters.set_dotted(base, "network.scaling.chi", 2.5)
+    assert parameters.net_hash(changed) != parameters.net_hash(base)
+    # simulation settings change the simulation hash, not the network hash
+    longer = parameters.set_dotted(base, "simulation.t_sim_ms", 2000.0)
+    assert parameters.net_hash(longer) == parameters.net_hash(base)
+    assert parameters.sim_hash(longer) != parameters.sim_hash(base)
+
+
+def test_hash_does_not_depend_on_key_order():
+    a = {"network": {"x": 1.0, "y": {"b": 2, "a": 1}}}
+    b = {"network": {"y": {"a": 1, "b": 2}, "x": 1.0}}
+    assert parameters.net_hash(a) == parameters.net_hash(b)
