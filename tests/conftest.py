@@ -21,3 +21,78 @@ def isolated_config(tmp_path, monkeypatch):
     data._verified_mirror_file.cache_clear()
     yield tmp_path / "cache"
     data._verified_mirror_file.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def default_network_params():
+    """The ``network`` section of the shipped defaults (a fresh copy per session)."""
+    import yaml
+
+    import humam
+
+    return yaml.safe_load((Path(humam.__file__).parent / "defaults.yaml").read_text())["network"]
+
+
+@pytest.fixture(scope="session")
+def cyto_default(default_network_params):
+    """Cytoarchitecture of the published model (default parameters)."""
+    from humam.cytoarchitecture import build_cytoarchitecture
+
+    return build_cytoarchitecture(default_network_params["cytoarchitecture"])
+
+
+@pytest.fixture(scope="session")
+def connectome_default(cyto_default, default_network_params):
+    """Full-scale connectome of the published model (default parameters), built once per session."""
+    from humam.connectivity import build_connectome
+
+    return build_connectome(cyto_default, default_network_params["connectivity"])
+
+
+@pytest.fixture(scope="session")
+def network_default(cyto_default, connectome_default, default_network_params):
+    """Full-scale network of the published model (default parameters), assembled once per session."""
+    from humam.network import assemble_network
+
+    return assemble_network(cyto_default, connectome_default, default_network_params)
+
+
+@pytest.fixture
+def synthetic_inputs():
+    """Factory of small synthetic (cytoarchitecture, connectome) stand-ins with the real shapes.
+
+    ``synthetic_inputs(seed=0, empty=(...))`` returns objects with the attributes that
+    :func:`humam.network.assemble_network` reads; ``empty`` lists population indices with 0 neurons.
+    """
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    def make(seed: int = 0, empty: tuple[int, ...] = (10, 11)):
+        rng = np.random.default_rng(seed)
+        neurons = rng.integers(1000, 50000, size=272).astype(np.int64)
+        neurons[list(empty)] = 0
+        synapses = rng.integers(0, 10**7, size=(272, 272)).astype(np.int64)
+        synapses_ext = rng.integers(10**6, 10**8, size=272).astype(np.int64)
+        synapses[list(empty), :] = 0
+        synapses[:, list(empty)] = 0
+        synapses_ext[list(empty)] = 0
+        distance = rng.uniform(8.0, 150.0, size=(34, 34))
+        distance = (distance + distance.T) / 2
+        np.fill_diagonal(distance, 0.0)
+        directionality = np.full((34, 34), "lateral")
+        np.fill_diagonal(directionality, "")
+        cyto = SimpleNamespace(
+            neuron_numbers=neurons.reshape(34, 4, 2),
+            total_thickness_mm=rng.uniform(1.5, 4.0, 34),
+            mean_density_per_mm3=rng.uniform(3e4, 1e5, 34),
+        )
+        connectome = SimpleNamespace(
+            synapses=synapses, synapses_external=synapses_ext, distance_mm=distance,
+            nos=rng.uniform(0, 100, (34, 34)), sln=rng.uniform(0, 1, (34, 34)), directionality=directionality,
+            area_synapses=rng.integers(0, 10**9, (34, 34)).astype(np.int64), surface_mm2=rng.uniform(900, 14000, 34),
+            volume_mm3=rng.uniform(2000, 40000, 34), local_fraction=rng.uniform(0.65, 0.66, 34),
+        )
+        return cyto, connectome
+
+    return make
