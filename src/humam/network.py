@@ -420,6 +420,7 @@ class Network:
     delay_lognormal_sigma: np.ndarray = _units("")
     delay_min_ms: np.ndarray = _units("ms")
     transmission_probability: float = _units("")
+    resolution_ms: float = _units("ms")  #: simulation grid: delays are clipped at and rounded to it
     # external drive
     weights_ext_pA: np.ndarray = _units("pA")
     weights_ext_sd_pA: np.ndarray = _units("pA")
@@ -600,6 +601,7 @@ def assemble_network(cyto, connectome, params: dict) -> Network:
         delay_distribution=str(delays["distribution"]), delay_mean_ms=mean_ms, delay_sd_ms=sd_ms,
         delay_lognormal_mu=mu, delay_lognormal_sigma=sigma, delay_min_ms=min_ms,
         transmission_probability=transmission_probability,
+        resolution_ms=float(delays["resolution_ms"]),
         weights_ext_pA=weights_ext_pA, weights_ext_sd_pA=weights_ext_sd_pA, indegree_ext=indegree_ext,
         rate_ext_hz=rate_ext_hz, poisson_rate_hz=poisson_rate_hz, dc_drive_pA=dc_drive_pA,
         neuron_params=neuron_params,

@@ -1,0 +1,458 @@
+"""NEST simulation of a network description (spec §7). The only module that imports NEST.
+
+:func:`simulate` instantiates a :class:`~humam.network.Network` in NEST 3.10 following the call
+sequence of spec §7.6 exactly (that sequence fixes every random draw, so the same seed and the same
+number of virtual processes give the same spikes whatever the split into MPI ranks × threads),
+simulates it in one call and writes
+
+* ``spikes.h5``: SONATA-style columnar spikes, ``/spikes/<population>/node_ids`` (0-based within the
+  population) and ``/timestamps`` (ms), sorted by time then node id, population size and first NEST
+  node id as attributes;
+* ``run.json``: resolved simulation parameters, hashes, seeds, ranks, threads, NEST build, library
+  versions, container identity, phase timings, real-time factor and peak memory per rank.
+
+Both are written to temporary names and renamed when complete, ``run.json`` last: a folder without
+``run.json`` is an unfinished run and is redone. Under MPI, rank 0 alone prints and writes; spikes
+of the other ranks are gathered with mpi4py.
+
+Everything that does not need NEST (the connection plan, the memory estimate, launcher detection)
+is plain NumPy so that it can be tested and used without a simulator.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import tables
+from .errors import HumamError, ParameterError
+from .network import NEURON_PARAMETERS, POPULATION_IS_EXCITATORY, Network
+
+SPIKES_FILE = "spikes.h5"
+RUN_FILE = "run.json"
+SPIKES_FORMAT_VERSION = 1
+#: The synapse model of recurrent and recorder connections. Same dynamics as static_synapse with
+#: a smaller footprint; recorder connections use the same model so that every neuron needs only
+#: one connection block per thread.
+SYNAPSE_MODEL = "static_synapse_hpc"
+_LAYER_LABELS = {"II/III": "23", "IV": "4", "V": "5", "VI": "6"}
+
+
+class SimulationError(HumamError):
+    """A simulation cannot be run as asked (missing NEST, MPI mismatch, too little memory)."""
+
+
+def population_label(area: str, layer: str, population: str) -> str:
+    """HDF5-safe population name, e.g. ``bankssts_23E`` for (bankssts, II/III, E)."""
+    return f"{area}_{_LAYER_LABELS[layer]}{population}"
+
+
+# ---------------------------------------------------------------------------------------------
+# What to create and connect, prepared as arrays (no NEST)
+
+
+@dataclass(frozen=True)
+class ConnectionPlan:
+    """Every recurrent ``Connect`` call, target-major in canonical order (spec §7.6 step 6)."""
+
+    target: np.ndarray  #: canonical population index of the target
+    source: np.ndarray  #: canonical population index of the source
+    count: np.ndarray  #: synapses S'_ij (fixed_total_number N) or indegree (fixed_indegree)
+    weight_pA: np.ndarray
+    weight_sd_pA: np.ndarray
+    excitatory_source: np.ndarray  #: True: weights clipped at 0 from below, False: from above
+    delay_location_ms: np.ndarray  #: lognormal: mu of the underlying normal (ln ms); normal: mean (ms)
+    delay_scale: np.ndarray  #: lognormal: sigma; normal: SD (ms)
+    delay_min_ms: np.ndarray
+
+
+def connection_plan(net: Network, rule: str = "fixed_total_number") -> ConnectionPlan:
+    """The recurrent connections of ``net``: pairs of non-empty populations with S'_ij > 0 and a
+    non-zero mean weight (pairs with mean weight 0, e.g. at chi = 0, are not connected)."""
+    if rule not in ("fixed_total_number", "fixed_indegree"):
+        raise ParameterError(f"simulation.connection_rule must be fixed_total_number or fixed_indegree, got {rule!r}.")
+    nonempty = net.neuron_numbers > 0
+    connect = (net.synapses > 0) & nonempty[:, None] & nonempty[None, :] & (net.weights_pA != 0.0)
+    target, source = np.nonzero(connect)  # row-major: target-major, canonical order
+    count = net.synapses[target, source].astype(np.int64)
+    if rule == "fixed_indegree":
+        count = np.round(count / net.neuron_numbers[target]).astype(np.int64)
+        keep = count > 0
+        target, source, count = target[keep], source[keep], count[keep]
+    if net.delay_distribution == "lognormal":
+        location, scale = net.delay_lognormal_mu[target, source], net.delay_lognormal_sigma[target, source]
+    else:
+        location, scale = net.delay_mean_ms[target, source], net.delay_sd_ms[target, source]
+    return ConnectionPlan(
+        target=target, source=source, count=count,
+        weight_pA=net.weights_pA[target, source], weight_sd_pA=net.weights_sd_pA[target, source],
+        excitatory_source=POPULATION_IS_EXCITATORY[source],
+        delay_location_ms=location, delay_scale=scale, delay_min_ms=net.delay_min_ms[target, source],
+    )
+
+
+def expected_max_delay_ms(net: Network, plan: ConnectionPlan | None = None) -> float:
+    """Expected largest drawn delay (ms): per pair the (1 - 1/S) quantile of its distribution."""
+    from scipy.special import ndtri
+
+    plan = plan if plan is not None else connection_plan(net)
+    if plan.count.size == 0:
+        return 0.0
+    z = ndtri(1.0 - 1.0 / (plan.count.astype(float) + 1.0))
+    if net.delay_distribution == "lognormal":
+        largest = np.exp(plan.delay_location_ms + plan.delay_scale * z)
+    else:
+        largest = plan.delay_location_ms + plan.delay_scale * z
+    return float(np.max(np.maximum(largest, plan.delay_min_ms)))
+
+
+#: Memory model of a NEST 3.10 run (bytes), calibrated on this package's runs (benchmarks/README.md).
+MEMORY_MODEL = {
+    "base": 350e6,  # interpreter, NEST, numpy, h5py
+    "per_synapse": 23.0,  # static_synapse_hpc incl. connection infrastructure
+    "per_neuron_thread_block": 16 * 1024.0,  # first connection block of a source neuron on a thread
+    "per_neuron": 2.0e3,  # neuron state and node bookkeeping
+    "per_neuron_ms_delay": 600.0,  # ring buffers, per ms of the largest delay
+    "per_spike": 24.0,  # in-memory spike recorder (sender, time) and gathered copy
+}
+
+
+def estimate_memory_bytes(net: Network, t_sim_ms: float, threads: int, ranks: int = 1,
+                          expected_rate_hz: float = 20.0) -> dict[str, float]:
+    """Predicted peak memory of one run, per component and in total (bytes, all ranks together)."""
+    plan = connection_plan(net)
+    neurons = float(net.neuron_numbers.sum())
+    synapses = float(plan.count.sum())
+    vps = threads * ranks
+    max_delay = expected_max_delay_ms(net, plan)
+    parts = {
+        "base": MEMORY_MODEL["base"] * ranks,
+        "synapses": MEMORY_MODEL["per_synapse"] * synapses,
+        "connection_blocks": MEMORY_MODEL["per_neuron_thread_block"] * neurons * min(vps, 1 + synapses / max(neurons, 1)),
+        "neurons": MEMORY_MODEL["per_neuron"] * neurons,
+        "ring_buffers": MEMORY_MODEL["per_neuron_ms_delay"] * neurons * max_delay,
+        "spikes": MEMORY_MODEL["per_spike"] * neurons * expected_rate_hz * t_sim_ms / 1000.0,
+    }
+    parts["total"] = sum(parts.values())
+    parts["max_delay_ms"] = max_delay
+    return parts
+
+
+def available_memory_bytes() -> float:
+    """Memory available to this run: MemAvailable of /proc/meminfo, capped by a cgroup limit."""
+    available = math.inf
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                available = float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    for limit_file in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():
+            available = min(available, float(text))
+    return available
+
+
+# ---------------------------------------------------------------------------------------------
+# MPI launcher detection (no NEST, no mpi4py)
+
+_LAUNCHER_SIZE_VARIABLES = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS")
+
+
+def launcher_world_size() -> int:
+    """Number of processes an MPI launcher (mpirun, mpiexec, srun) started, 1 if none."""
+    for variable in _LAUNCHER_SIZE_VARIABLES:
+        value = os.environ.get(variable, "")
+        if value.isdigit() and int(value) > 1:
+            if variable == "SLURM_NTASKS" and "SLURM_STEP_ID" not in os.environ:
+                continue  # inside an allocation but not a parallel step
+            return int(value)
+    return 1
+
+
+# ---------------------------------------------------------------------------------------------
+# NEST
+
+
+def _import_nest(world_size: int):
+    os.environ.setdefault("PYNEST_QUIET", "1")
+    try:
+        import nest
+    except ImportError as exc:
+        raise SimulationError(
+            "NEST is not installed. Install it with 'pip install nest-simulator==3.10.0' (threads only) or "
+            "build it with MPI with 'bash scripts/provision-nest.sh' (see README)."
+        ) from exc
+    if world_size > 1 and not nest.build_info.get("have_mpi", False):
+        raise SimulationError(
+            f"This run was started by an MPI launcher with {world_size} processes, but the installed NEST "
+            f"{nest.__version__} was built without MPI: every process would simulate the whole network on "
+            f"its own. Install the MPI-enabled NEST ('bash scripts/provision-nest.sh') or run without the "
+            f"launcher and use --threads instead."
+        )
+    return nest
+
+
+class _Comm:
+    """The few collective operations a run needs; a single process without mpi4py works too."""
+
+    def __init__(self, nest):
+        self.rank = nest.Rank()
+        self.size = nest.NumProcesses()
+        self._mpi = None
+        if self.size > 1:
+            try:
+                from mpi4py import MPI
+            except ImportError as exc:
+                raise SimulationError(
+                    "MPI runs need mpi4py to gather spikes: 'pip install mpi4py' in this environment."
+                ) from exc
+            self._mpi = MPI.COMM_WORLD
+
+    def gather(self, value):
+        return [value] if self._mpi is None else self._mpi.gather(value, root=0)
+
+    def bcast(self, value):
+        return value if self._mpi is None else self._mpi.bcast(value, root=0)
+
+    def barrier(self):
+        if self._mpi is not None:
+            self._mpi.Barrier()
+
+
+def _nest_neuron_params(net: Network, index: int) -> dict:
+    """NEST's names for the neuron parameters of population ``index`` (units stripped from keys)."""
+    return {name.rsplit("_", 1)[0]: float(net.neuron_params[name][index]) for name in NEURON_PARAMETERS}
+
+
+def _build(nest, net: Network, sim: dict, threads: int, plan: ConnectionPlan, log):
+    """Create and connect the network in the order of spec §7.6; returns nodes and the recorder."""
+    nest.ResetKernel()
+    nest.set(local_num_threads=threads)
+    nest.set(resolution=float(net.resolution_ms), rng_seed=int(sim["seed"]))
+    nonempty = np.flatnonzero(net.neuron_numbers > 0)
+
+    populations: dict[int, object] = {}
+    for i in nonempty:  # step 2
+        nodes = nest.Create("iaf_psc_exp", int(net.neuron_numbers[i]))
+        nodes.set(_nest_neuron_params(net, i))
+        nodes.set(I_e=float(net.dc_drive_pA[i]))
+        nodes.V_m = nest.random.normal(mean=float(sim["V0_mean_mV"]), std=float(sim["V0_sd_mV"]))
+        for name, draw in net.heterogeneity.items():  # order V_th, C_m, tau_m
+            if draw["rel_sd"][i] > 0:
+                value = float(draw["offset"][i]) + nest.random.lognormal(mean=float(draw["mu"][i]),
+                                                                         std=float(draw["sigma"][i]))
+                nodes.set({name.rsplit("_", 1)[0]: value})
+        populations[int(i)] = nodes
+    recorder = nest.Create("spike_recorder")  # step 3
+    generators = {int(i): nest.Create("poisson_generator", params={"rate": float(net.poisson_rate_hz[i])})
+                  for i in nonempty}  # step 4
+    perturbers = [nest.Create("spike_generator", params={"spike_times": [float(t)]})
+                  for t in net.perturbation["time_ms"]]  # step 5
+
+    synapse_model = SYNAPSE_MODEL
+    extra = {}
+    if net.transmission_probability != 1.0:
+        synapse_model, extra = "bernoulli_synapse", {"p_transmit": float(net.transmission_probability)}
+    rule = sim["connection_rule"]
+    count_key = "N" if rule == "fixed_total_number" else "indegree"
+    delay_cap = sim.get("max_delay_ms")
+    progress = log.progress(len(plan.target), "connecting")
+    for k in range(len(plan.target)):  # step 6
+        normal = nest.random.normal(mean=float(plan.weight_pA[k]), std=float(plan.weight_sd_pA[k]))
+        weight = nest.math.max(normal, 0.0) if plan.excitatory_source[k] else nest.math.min(normal, 0.0)
+        if net.delay_distribution == "lognormal":
+            draw = nest.random.lognormal(mean=float(plan.delay_location_ms[k]), std=float(plan.delay_scale[k]))
+        else:
+            draw = nest.random.normal(mean=float(plan.delay_location_ms[k]), std=float(plan.delay_scale[k]))
+        delay = nest.math.max(draw, float(plan.delay_min_ms[k]))
+        if delay_cap is not None:
+            delay = nest.math.min(delay, float(delay_cap))
+        conn_spec = {"rule": rule, count_key: int(plan.count[k]), "allow_autapses": True, "allow_multapses": True}
+        nest.Connect(populations[int(plan.source[k])], populations[int(plan.target[k])], conn_spec,
+                     {"synapse_model": synapse_model, "weight": weight, "delay": delay, **extra})
+        progress.update(1)
+    progress.close()
+    for i in nonempty:  # step 7
+        normal = nest.random.normal(mean=float(net.weights_ext_pA[i]), std=float(net.weights_ext_sd_pA[i]))
+        nest.Connect(generators[int(i)], populations[int(i)], "all_to_all",
+                     {"synapse_model": "static_synapse", "weight": nest.math.max(normal, 0.0),
+                      "delay": float(sim["poisson_delay_ms"])})
+    for generator, i, weight, delay in zip(perturbers, net.perturbation["population_index"],
+                                           net.perturbation["weight_pA"], net.perturbation["delay_ms"]):
+        nest.Connect(generator, populations[int(i)][0], syn_spec={"weight": float(weight), "delay": float(delay)})  # step 8
+    for i in nonempty:  # step 9
+        nest.Connect(populations[int(i)], recorder, syn_spec={"synapse_model": synapse_model})
+    return populations, recorder
+
+
+class _Log:
+    """Messages and progress bars on rank 0 only."""
+
+    def __init__(self, rank: int, show_progress: bool):
+        self.rank, self.show_progress = rank, show_progress
+
+    def __call__(self, message: str) -> None:
+        if self.rank == 0:
+            print(message, file=sys.stderr, flush=True)
+
+    def progress(self, total: float, description: str, unit: str = "it"):
+        from tqdm import tqdm
+
+        return tqdm(total=total, desc=description, unit=unit, file=sys.stderr, delay=2.0,
+                    disable=self.rank != 0 or not self.show_progress, leave=False)
+
+
+def _peak_memory_bytes() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024.0
+
+
+def run_is_complete(folder: Path) -> bool:
+    """True if ``folder`` holds a finished run (``run.json`` is written last)."""
+    return (folder / RUN_FILE).is_file() and (folder / SPIKES_FILE).is_file()
+
+
+def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | None = None, metadata: dict | None = None,
+             show_progress: bool = False, force_memory: bool = False) -> Path:
+    """Simulate ``net`` with the ``simulation`` parameters ``sim`` and write spikes.h5 and run.json
+    into ``out_dir``. Returns ``out_dir``. ``metadata`` (hashes, parameters) goes into run.json."""
+    from . import provenance
+
+    out_dir = Path(out_dir)
+    threads = int(threads if threads is not None else sim["threads"])
+    if threads < 1:
+        raise ParameterError(f"threads must be >= 1, got {threads}.")
+    world_size = launcher_world_size()
+    plan = connection_plan(net, sim["connection_rule"])
+    estimate = estimate_memory_bytes(net, float(sim["t_sim_ms"]), threads, world_size)
+    available = available_memory_bytes() * (1 if world_size == 1 else 1)  # ranks may share a node; checked per node by the scheduler
+    if estimate["total"] > available and not force_memory:
+        raise SimulationError(
+            f"This run needs about {estimate['total'] / 1e9:.1f} GB ({estimate['ring_buffers'] / 1e9:.1f} GB ring "
+            f"buffers for delays up to {estimate['max_delay_ms']:.0f} ms, {estimate['connection_blocks'] / 1e9:.1f} GB "
+            f"connection blocks, {estimate['synapses'] / 1e9:.1f} GB synapses), but only {available / 1e9:.1f} GB are "
+            f"available. Use a smaller scale, fewer threads, more MPI processes on more nodes, or --force-memory."
+        )
+
+    nest = _import_nest(world_size)
+    comm = _Comm(nest)
+    log = _Log(comm.rank, show_progress)
+    timings = {}
+    start = time.perf_counter()
+    populations, recorder = _build(nest, net, sim, threads, plan, log)
+    timings["create_connect_s"] = time.perf_counter() - start
+    log(f"network built in {timings['create_connect_s']:.1f} s: {int(net.neuron_numbers.sum())} neurons, "
+        f"{nest.num_connections} connections")
+
+    t_sim = float(sim["t_sim_ms"])
+    start = time.perf_counter()
+    nest.Simulate(t_sim)
+    timings["simulate_s"] = time.perf_counter() - start
+    timings["real_time_factor"] = timings["simulate_s"] / (t_sim / 1000.0) if t_sim > 0 else float("nan")
+
+    events = recorder.get("events")
+    senders = np.asarray(events["senders"], dtype=np.int64)
+    times = np.asarray(events["times"], dtype=np.float64)
+    gathered = comm.gather((senders, times, _peak_memory_bytes(), int(nest.num_connections)))
+    first_ids = {i: int(nodes[0].global_id) for i, nodes in populations.items()}
+    if comm.rank == 0:
+        senders = np.concatenate([g[0] for g in gathered])
+        times = np.concatenate([g[1] for g in gathered])
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_spikes(out_dir / SPIKES_FILE, net, first_ids, senders, times, t_sim, metadata or {})
+        record = {
+            **(metadata or {}),
+            "simulation": sim,
+            "threads": threads,
+            "mpi_processes": comm.size,
+            "virtual_processes": threads * comm.size,
+            "seed": int(sim["seed"]),
+            "nest": {"version": nest.__version__, "have_mpi": bool(nest.build_info.get("have_mpi", False)),
+                     "threads_model": nest.build_info.get("threads_model")},
+            "synapse_model": SYNAPSE_MODEL,
+            "neurons": int(net.neuron_numbers.sum()),
+            "connections": int(sum(g[3] for g in gathered)),
+            "spikes": int(senders.size),
+            "mean_rate_hz": float(senders.size / max(net.neuron_numbers.sum(), 1) / (t_sim / 1000.0)),
+            "timings": timings,
+            "peak_memory_bytes_per_rank": [float(g[2]) for g in gathered],
+            "memory_estimate_bytes": estimate,
+            "provenance": provenance.record(),
+        }
+        _atomic_write_text(out_dir / RUN_FILE, json.dumps(record, indent=2, sort_keys=True, default=_json_default))
+        log(f"{senders.size} spikes in {timings['simulate_s']:.1f} s (real-time factor "
+            f"{timings['real_time_factor']:.1f}); wrote {out_dir}")
+    comm.barrier()
+    return out_dir
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def write_spikes(path: Path, net: Network, first_ids: dict[int, int], senders: np.ndarray, times: np.ndarray,
+                 t_sim_ms: float, attrs: dict) -> None:
+    """Write spikes in the SONATA-style layout, atomically (temporary file, then rename)."""
+    import h5py
+
+    order = np.lexsort((senders, times))
+    senders, times = senders[order], times[order]
+    starts = np.array(sorted(first_ids.values()), dtype=np.int64)
+    index_of_start = {first: i for i, first in first_ids.items()}
+    owner = np.searchsorted(starts, senders, side="right") - 1
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    with h5py.File(tmp, "w") as f:
+        f.attrs["file_type"] = "humam.spikes"
+        f.attrs["format_version"] = SPIKES_FORMAT_VERSION
+        f.attrs["t_sim_ms"] = t_sim_ms
+        f.attrs["spikes"] = int(senders.size)
+        for key, value in attrs.items():
+            f.attrs[key] = value if isinstance(value, (str, int, float)) else json.dumps(value, sort_keys=True)
+        group = f.create_group("spikes")
+        group.attrs["sorting"] = "by_time"
+        for k, first in enumerate(starts):
+            i = index_of_start[int(first)]
+            mine = owner == k
+            area, layer, pop = tables.POPULATIONS[i]
+            pop_group = group.create_group(population_label(area, layer, pop))
+            pop_group.attrs.update({"area": area, "layer": layer, "population": pop,
+                                    "size": int(net.neuron_numbers[i]), "first_node_id": int(first)})
+            ids = (senders[mine] - first).astype(np.uint32)
+            opts = {"compression": "gzip", "shuffle": True, "chunks": True} if ids.size else {}
+            pop_group.create_dataset("node_ids", data=ids, **opts)
+            ts = pop_group.create_dataset("timestamps", data=times[mine], **opts)
+            ts.attrs["units"] = "ms"
+    os.replace(tmp, path)
+
+
+def read_spikes(path: str | Path) -> dict[str, dict]:
+    """Spikes per population label: ``{label: {"node_ids", "timestamps", **attributes}}``."""
+    import h5py
+
+    result = {}
+    with h5py.File(path, "r") as f:
+        for label, group in f["spikes"].items():
+            result[label] = {**dict(group.attrs), "node_ids": group["node_ids"][()], "timestamps": group["timestamps"][()]}
+    return result
