@@ -84,3 +84,13 @@ def test_hash_does_not_depend_on_key_order():
     a = {"network": {"x": 1.0, "y": {"b": 2, "a": 1}}}
     b = {"network": {"y": {"a": 1, "b": 2}, "x": 1.0}}
     assert parameters.net_hash(a) == parameters.net_hash(b)
+
+
+def test_sim_hash_depends_on_virtual_processes_not_their_split():
+    base = parameters.resolve("downscaled_ground")
+    two_threads = parameters.set_dotted(base, "simulation.threads", 2)
+    one_thread = parameters.set_dotted(base, "simulation.threads", 1)
+    # 1 rank x 2 threads and 2 ranks x 1 thread give the same spikes, hence the same hash
+    assert parameters.sim_hash(two_threads, virtual_processes=2) == parameters.sim_hash(one_thread, virtual_processes=2)
+    assert parameters.sim_hash(two_threads) != parameters.sim_hash(one_thread)
+    assert parameters.sim_hash(parameters.set_dotted(base, "simulation.seed", 1)) != parameters.sim_hash(base)

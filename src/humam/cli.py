@@ -1,6 +1,7 @@
 """The ``humam`` command line (also ``python -m humam``).
 
     humam network [--experiment NAME_OR_PATH] [--scale S | --n-scaling N --k-scaling K] [--out DIR] [--summary]
+    humam simulate NETWORK_H5_OR_EXPERIMENT [--t-sim MS] [--seed N] [--threads N] [--out DIR] [--progress]
     humam data verify
     humam experiments
 
@@ -43,27 +44,81 @@ def _network_params(args) -> list[tuple[str, dict]]:
     return [(label, parameters.merge(params, {"network": {"downscaling": overrides}})) for label, params in members]
 
 
-def _cmd_network(args) -> int:
-    members = _network_params(args)  # validates everything before anything is built or written
+def _ensure_network(label: str, params: dict, out: Path, force: bool = False):
+    """The network of ``params``: loaded from OUT/<net_hash>/network.h5, or built and written there."""
     from . import network, parameters, provenance
 
+    digest = parameters.net_hash(params)
+    path = out / digest / "network.h5"
+    if path.is_file() and not force:
+        _log(f"{label}: up to date: {path}")
+        return network.load_network(path), digest, path
+    net = network.build_network(params["network"])
+    attrs = {
+        "net_hash": digest,
+        "parameters": parameters.canonical_json(params["network"]),
+        "provenance": json.dumps(provenance.record(), sort_keys=True),
+    }
+    network.save_network(net, path, attrs)
+    _log(f"{label}: wrote {path}")
+    return net, digest, path
+
+
+def _cmd_network(args) -> int:
+    members = _network_params(args)  # validates everything before anything is built or written
+    from . import network
+
     for label, params in members:
-        digest = parameters.net_hash(params)
-        path = Path(args.out) / digest / "network.h5"
-        if path.is_file() and not args.force:
-            net = network.load_network(path)
-            _log(f"{label}: up to date: {path}")
-        else:
-            net = network.build_network(params["network"])
-            attrs = {
-                "net_hash": digest,
-                "parameters": parameters.canonical_json(params["network"]),
-                "provenance": json.dumps(provenance.record(), sort_keys=True),
-            }
-            network.save_network(net, path, attrs)
-            _log(f"{label}: wrote {path}")
+        net, digest, path = _ensure_network(label, params, Path(args.out), args.force)
         if args.summary:
             print(json.dumps({"experiment": label, **network.summary(net), "net_hash": digest, "path": str(path)}))
+    return 0
+
+
+def _simulation_params(args) -> tuple[str, dict, Path | None]:
+    """(label, resolved parameters, network file or None) of ``humam simulate``'s target."""
+    from . import network, parameters
+
+    target = Path(args.target)
+    if target.suffix == ".h5":
+        if not target.is_file():
+            raise ParameterError(f"Network file {target} does not exist; build one with 'humam network'.")
+        attrs = network.read_network_attrs(target)
+        if "parameters" not in attrs:
+            raise ParameterError(f"{target} was not written by 'humam network' (it has no 'parameters' attribute).")
+        params = parameters.merge(parameters.load_defaults(), {"network": json.loads(attrs["parameters"])})
+        label, network_file = target.parent.name[:12], target
+    else:
+        members = parameters.scan_members(args.target)
+        if len(members) != 1:
+            raise ParameterError(
+                f"'{args.target}' is a scan family of {len(members)} runs; simulate its members one by one "
+                f"(the pipeline does this) or give a single experiment."
+            )
+        (label, params), network_file = members[0], None
+    overrides = {key: value for key, value in (("t_sim_ms", args.t_sim), ("seed", args.seed),
+                                               ("threads", args.threads)) if value is not None}
+    return label, parameters.merge(params, {"simulation": overrides}), network_file
+
+
+def _cmd_simulate(args) -> int:
+    from . import network, parameters, simulation
+
+    label, params, network_file = _simulation_params(args)
+    out = Path(args.out)
+    if network_file is not None:
+        net, digest = network.load_network(network_file), parameters.net_hash(params)
+    else:
+        net, digest, _ = _ensure_network(label, params, out)
+    vps = params["simulation"]["threads"] * simulation.launcher_world_size()
+    folder = out / digest / parameters.sim_hash(params, vps)
+    if simulation.run_is_complete(folder) and not args.force:
+        _log(f"{label}: up to date: {folder}")
+        return 0
+    metadata = {"experiment": label, "net_hash": digest, "sim_hash": folder.name,
+                "parameters": parameters.canonical_json(params)}
+    simulation.simulate(net, params["simulation"], folder, metadata=metadata,
+                        show_progress=args.progress, force_memory=args.force_memory)
     return 0
 
 
@@ -111,6 +166,18 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--summary", action="store_true", help="print the network totals as one JSON object")
     net.add_argument("--force", action="store_true", help="rebuild even if the output exists")
     net.set_defaults(func=_cmd_network)
+
+    sim = commands.add_parser("simulate", help="simulate a network with NEST (threads; MPI under mpirun/srun)")
+    sim.add_argument("target", metavar="NETWORK_H5_OR_EXPERIMENT",
+                     help="a network.h5 written by 'humam network', or an experiment name or YAML file")
+    sim.add_argument("--t-sim", type=float, help="simulated time in ms (default: the experiment's)")
+    sim.add_argument("--seed", type=int, help="NEST master seed (default: the experiment's)")
+    sim.add_argument("--threads", type=int, help="OpenMP threads per process (default: the experiment's)")
+    sim.add_argument("--out", default="out", help="output root: OUT/<net_hash>/<sim_hash>/{spikes.h5,run.json}")
+    sim.add_argument("--progress", action="store_true", help="show progress bars (rank 0)")
+    sim.add_argument("--force", action="store_true", help="rerun even if a complete run exists")
+    sim.add_argument("--force-memory", action="store_true", help="run even if the memory estimate exceeds what is available")
+    sim.set_defaults(func=_cmd_simulate)
 
     data_cmd = commands.add_parser("data", help="raw data registry")
     data_sub = data_cmd.add_subparsers(dest="data_command", required=True)

@@ -198,6 +198,14 @@ def net_hash(params: dict) -> str:
     return content_hash({"network": params["network"]})
 
 
-def sim_hash(params: dict) -> str:
-    """Hash of a simulation: its network hash and the ``simulation`` section."""
-    return content_hash({"net_hash": net_hash(params), "simulation": params["simulation"]})
+def sim_hash(params: dict, virtual_processes: int | None = None) -> str:
+    """Hash of a simulation: its network hash, the ``simulation`` section and the number of virtual
+    processes (MPI ranks × threads), which together fix the spikes. How the virtual processes are
+    split into ranks and threads does not change the result, so ``threads`` itself is not hashed."""
+    simulation = dict(params["simulation"])
+    threads = simulation.pop("threads")
+    return content_hash({
+        "net_hash": net_hash(params),
+        "simulation": simulation,
+        "virtual_processes": int(virtual_processes if virtual_processes is not None else threads),
+    })

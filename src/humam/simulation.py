@@ -240,6 +240,7 @@ def _nest_neuron_params(net: Network, index: int) -> dict:
 def _build(nest, net: Network, sim: dict, threads: int, plan: ConnectionPlan, log):
     """Create and connect the network in the order of spec §7.6; returns nodes and the recorder."""
     nest.ResetKernel()
+    nest.set_verbosity("M_WARNING")
     nest.set(local_num_threads=threads)
     nest.set(resolution=float(net.resolution_ms), rng_seed=int(sim["seed"]))
     nonempty = np.flatnonzero(net.neuron_numbers > 0)

@@ -1,0 +1,93 @@
+"""The humam command line: totals, clear errors, nothing written on bad input."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from humam.cli import main
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "humam", *args], capture_output=True, text=True)
+
+
+@pytest.mark.slow
+def test_full_scale_summary_prints_the_published_totals(tmp_path):
+    result = run_cli("network", "--scale", "1", "--summary", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["neurons"] == 3_468_839
+    assert (summary["neurons_E"], summary["neurons_I"]) == (2_587_152, 881_687)
+    assert summary["populations_nonempty"] == 254
+    assert summary["synapses_internal"] == 42_778_075_138
+    assert summary["synapses_local"] == 34_265_571_151
+    assert summary["synapses_cortico_cortical"] == 8_512_503_987
+    assert summary["synapses_external"] == 18_025_524_840
+    assert summary["nonzero_pairs"] == 8_394
+    assert (tmp_path / summary["net_hash"] / "network.h5").is_file()
+
+
+def test_downscaled_example_sizes(tmp_path, capsys):
+    assert main(["network", "--n-scaling", "0.005", "--k-scaling", "0.005", "--summary", "--out", str(tmp_path)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["neurons"] == 17_350
+    assert summary["synapses_internal"] == 1_069_423
+    assert summary["synapses_external"] == 450_636
+    # a second call finds the file by its hash and reuses it
+    assert main(["network", "--scale", "0.005", "--summary", "--out", str(tmp_path)]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["net_hash"] == summary["net_hash"] and again["neurons"] == 17_350
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--scale", "0"], "outside (0, 1]"),
+    (["--scale", "-0.1"], "outside (0, 1]"),
+    (["--scale", "1.5"], "outside (0, 1]"),
+    (["--n-scaling", "abc"], "not a number"),
+    (["--experiment", "no_such_experiment"], "Unknown experiment"),
+])
+def test_bad_values_exit_nonzero_and_write_nothing(tmp_path, args, message):
+    out = tmp_path / "out"
+    result = run_cli("network", *args, "--out", str(out))
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_unknown_perturbation_area_exits_nonzero_and_writes_nothing(tmp_path):
+    experiment = tmp_path / "bad_area.yaml"
+    experiment.write_text(
+        "network:\n  perturbation:\n    - {area: V1, layer: IV, population: E, time_ms: 2000.0}\n"
+    )
+    out = tmp_path / "out"
+    result = run_cli("network", "--experiment", str(experiment), "--out", str(out))
+    assert result.returncode == 2
+    assert "V1" in result.stderr and "pericalcarine" in result.stderr  # names the bad and the valid areas
+    assert "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+def test_perturbing_an_empty_population_is_refused(tmp_path):
+    experiment = tmp_path / "empty_pop.yaml"
+    experiment.write_text(
+        "network:\n  perturbation:\n    - {area: entorhinal, layer: IV, population: E, time_ms: 2000.0}\n"
+    )
+    result = run_cli("network", "--experiment", str(experiment), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2 and "no neurons" in result.stderr
+
+
+def test_experiments_lists_the_shipped_experiments(capsys):
+    assert main(["experiments"]) == 0
+    listing = capsys.readouterr().out
+    assert "best_fit" in listing and "chi_scan_main" in listing
+
+
+def test_data_verify_prints_a_table(capsys):
+    assert main(["data", "verify"]) == 0
+    table = capsys.readouterr().out
+    assert "experimental_data/hcp_dti/DKAtlas_VolumeAndNames.mat" in table
+    assert "optional, missing" in table  # the fMRI array is not mirrored
+    assert "0 failed" in table
