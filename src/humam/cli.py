@@ -45,8 +45,13 @@ def _network_params(args) -> list[tuple[str, dict]]:
 
 
 def _ensure_network(label: str, params: dict, out: Path, force: bool = False):
-    """The network of ``params``: loaded from OUT/<net_hash>/network.h5, or built and written there."""
+    """The network of ``params``: loaded from OUT/<net_hash>/network.h5, or built and written there.
+
+    Under an MPI launcher every rank builds the network in memory (it is deterministic) and only
+    rank 0 writes the file.
+    """
     from . import network, parameters, provenance
+    from .simulation import launcher_rank
 
     digest = parameters.net_hash(params)
     path = out / digest / "network.h5"
@@ -54,6 +59,8 @@ def _ensure_network(label: str, params: dict, out: Path, force: bool = False):
         _log(f"{label}: up to date: {path}")
         return network.load_network(path), digest, path
     net = network.build_network(params["network"])
+    if launcher_rank() != 0:
+        return net, digest, path
     attrs = {
         "net_hash": digest,
         "parameters": parameters.canonical_json(params["network"]),
@@ -148,7 +155,10 @@ def _cmd_experiments(args) -> int:
 
 
 def _log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    from .simulation import launcher_rank
+
+    if launcher_rank() == 0:
+        print(message, file=sys.stderr, flush=True)
 
 
 def build_parser() -> argparse.ArgumentParser:

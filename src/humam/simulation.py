@@ -182,6 +182,20 @@ def launcher_world_size() -> int:
     return 1
 
 
+_LAUNCHER_RANK_VARIABLES = ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID")
+
+
+def launcher_rank() -> int:
+    """This process's rank as set by the MPI launcher (0 without one)."""
+    if launcher_world_size() == 1:
+        return 0
+    for variable in _LAUNCHER_RANK_VARIABLES:
+        value = os.environ.get(variable, "")
+        if value.isdigit():
+            return int(value)
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------
 # NEST
 
@@ -195,7 +209,7 @@ def _import_nest(world_size: int):
             "NEST is not installed. Install it with 'pip install nest-simulator==3.10.0' (threads only) or "
             "build it with MPI with 'bash scripts/provision-nest.sh' (see README)."
         ) from exc
-    if world_size > 1 and not nest.build_info.get("have_mpi", False):
+    if world_size > 1 and not nest_has_mpi(nest):
         raise SimulationError(
             f"This run was started by an MPI launcher with {world_size} processes, but the installed NEST "
             f"{nest.__version__} was built without MPI: every process would simulate the whole network on "
@@ -203,6 +217,11 @@ def _import_nest(world_size: int):
             f"launcher and use --threads instead."
         )
     return nest
+
+
+def nest_has_mpi(nest) -> bool:
+    """True if this NEST was built with MPI (the PyPI wheel is not)."""
+    return bool(nest.build_info.get("have_mpi", False))
 
 
 class _Comm:
@@ -240,7 +259,7 @@ def _nest_neuron_params(net: Network, index: int) -> dict:
 def _build(nest, net: Network, sim: dict, threads: int, plan: ConnectionPlan, log):
     """Create and connect the network in the order of spec §7.6; returns nodes and the recorder."""
     nest.ResetKernel()
-    nest.set_verbosity("M_WARNING")
+    nest.verbosity = nest.VerbosityLevel.WARNING
     nest.set(local_num_threads=threads)
     nest.set(resolution=float(net.resolution_ms), rng_seed=int(sim["seed"]))
     nonempty = np.flatnonzero(net.neuron_numbers > 0)
@@ -380,7 +399,7 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
             "mpi_processes": comm.size,
             "virtual_processes": threads * comm.size,
             "seed": int(sim["seed"]),
-            "nest": {"version": nest.__version__, "have_mpi": bool(nest.build_info.get("have_mpi", False)),
+            "nest": {"version": nest.__version__, "have_mpi": nest_has_mpi(nest),
                      "threads_model": nest.build_info.get("threads_model")},
             "synapse_model": SYNAPSE_MODEL,
             "neurons": int(net.neuron_numbers.sum()),

@@ -1,0 +1,193 @@
+"""Simulation with NEST: output layout, determinism, perturbation, MPI/thread invariance, errors."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from humam import network, parameters, simulation
+
+SCALE = 0.002  # ~6,900 neurons, ~170,000 synapses: seconds per run
+T_SIM_MS = 250.0
+
+
+def small_params(experiment="downscaled_ground", **simulation_overrides):
+    params = parameters.resolve(experiment)
+    params = parameters.merge(params, {"network": {"downscaling": {"n_scaling": SCALE, "k_scaling": SCALE}},
+                                       "simulation": {"t_sim_ms": T_SIM_MS, **simulation_overrides}})
+    return params
+
+
+@pytest.fixture(scope="module")
+def small_network():
+    return network.build_network(small_params()["network"])
+
+
+def spikes_content(path):
+    with h5py.File(path, "r") as f:
+        return {label: (g["node_ids"][()], g["timestamps"][()], dict(g.attrs)) for label, g in f["spikes"].items()}
+
+
+def assert_same_spikes(a, b):
+    content_a, content_b = spikes_content(a), spikes_content(b)
+    assert content_a.keys() == content_b.keys()
+    for label in content_a:
+        np.testing.assert_array_equal(content_a[label][0], content_b[label][0])
+        np.testing.assert_array_equal(content_a[label][1], content_b[label][1])
+        assert content_a[label][2] == content_b[label][2]
+
+
+def test_population_labels_are_unique_and_hdf5_safe():
+    from humam import tables
+
+    labels = [simulation.population_label(*key) for key in tables.POPULATIONS]
+    assert len(set(labels)) == 272
+    assert simulation.population_label("bankssts", "II/III", "E") == "bankssts_23E"
+    assert not any("/" in label for label in labels)
+
+
+def test_connection_plan_is_target_major_and_skips_empty_and_zero_weight(small_network):
+    plan = simulation.connection_plan(small_network)
+    order = plan.target * 272 + plan.source
+    assert np.all(np.diff(order) > 0)  # target-major canonical order, each pair once
+    assert plan.count.sum() == small_network.synapses.sum()
+    assert np.all(small_network.neuron_numbers[plan.target] > 0) and np.all(small_network.neuron_numbers[plan.source] > 0)
+    no_cc = network.build_network(parameters.set_dotted(small_params(), "network.scaling.chi", 0.0)["network"])
+    no_cc_plan = simulation.connection_plan(no_cc)
+    # chi = 0 removes every cortico-cortical E->E pair (mean weight 0), nothing else
+    removed = len(plan.target) - len(no_cc_plan.target)
+    cc_ee = (~network.SAME_AREA & network.POPULATION_IS_EXCITATORY[:, None] & network.POPULATION_IS_EXCITATORY[None, :]
+             & (small_network.synapses > 0))
+    assert removed == int(cc_ee.sum())
+
+
+def test_expected_largest_delay_matches_the_published_magnitudes():
+    # spec/issue: the unclipped lognormal inter-area delays reach about 130 ms at N=K=0.01 and 370 ms at full scale
+    for scale, expected in ((0.01, 130.0), (1.0, 370.0)):
+        params = parameters.merge(parameters.resolve(),
+                                  {"network": {"downscaling": {"n_scaling": scale, "k_scaling": scale}}})
+        net = network.build_network(params["network"])
+        assert simulation.expected_max_delay_ms(net) == pytest.approx(expected, rel=0.1)
+
+
+def test_launcher_detection(monkeypatch):
+    for variable in ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS"):
+        monkeypatch.delenv(variable, raising=False)
+    assert simulation.launcher_world_size() == 1
+    monkeypatch.setenv("PMI_SIZE", "4")
+    assert simulation.launcher_world_size() == 4
+
+
+def test_refuses_a_run_that_cannot_fit(small_network, tmp_path, monkeypatch):
+    monkeypatch.setattr(simulation, "available_memory_bytes", lambda: 1e8)
+    with pytest.raises(simulation.SimulationError, match="GB"):
+        simulation.simulate(small_network, small_params()["simulation"], tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+
+
+def test_nest_without_mpi_under_a_launcher_fails_clearly(small_network, tmp_path, monkeypatch):
+    monkeypatch.setattr(simulation, "nest_has_mpi", lambda nest: False)  # as in the PyPI wheel
+    monkeypatch.setenv("PMI_SIZE", "2")
+    with pytest.raises(simulation.SimulationError, match="without MPI"):
+        simulation.simulate(small_network, small_params()["simulation"], tmp_path / "run")
+
+
+@pytest.fixture(scope="module")
+def reference_run(small_network, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sim") / "run"
+    simulation.simulate(small_network, small_params(threads=2)["simulation"], out, metadata={"sim_hash": "x"})
+    return out
+
+
+def test_run_writes_sonata_style_spikes_and_run_record(reference_run, small_network):
+    with h5py.File(reference_run / simulation.SPIKES_FILE, "r") as f:
+        groups = f["spikes"]
+        assert len(groups) == int((small_network.neuron_numbers > 0).sum())
+        total = 0
+        for label, group in groups.items():
+            times, ids = group["timestamps"][()], group["node_ids"][()]
+            assert np.all(np.diff(times) >= 0)  # sorted by time
+            assert np.all(ids < group.attrs["size"])
+            assert np.all((times > 0) & (times <= T_SIM_MS))
+            total += times.size
+        assert total == f.attrs["spikes"] > 0
+    record = json.loads((reference_run / simulation.RUN_FILE).read_text())
+    assert record["spikes"] == total
+    assert record["virtual_processes"] == 2 and record["threads"] == 2
+    assert record["neurons"] == int(small_network.neuron_numbers.sum())
+    nonempty = int((small_network.neuron_numbers > 0).sum())
+    # connections: recurrent synapses + one Poisson connection and one recorder connection per neuron
+    assert record["connections"] == small_network.synapses.sum() + 2 * record["neurons"]
+    assert {"create_connect_s", "simulate_s", "real_time_factor"} <= set(record["timings"])
+    assert record["nest"]["version"] == "3.10.0"
+    assert len(record["peak_memory_bytes_per_rank"]) == 1 and nonempty == 254
+
+
+def test_same_seed_gives_identical_spikes(reference_run, small_network, tmp_path):
+    again = simulation.simulate(small_network, small_params(threads=2)["simulation"], tmp_path / "again",
+                                metadata={"sim_hash": "x"})
+    assert_same_spikes(reference_run / simulation.SPIKES_FILE, again / simulation.SPIKES_FILE)
+
+
+def test_other_seed_gives_other_spikes(reference_run, small_network, tmp_path):
+    other = simulation.simulate(small_network, small_params(threads=2, seed=1)["simulation"], tmp_path / "other")
+    a = spikes_content(reference_run / simulation.SPIKES_FILE)
+    b = spikes_content(other / simulation.SPIKES_FILE)
+    assert any(not np.array_equal(a[k][1], b[k][1]) for k in a)
+
+
+def test_perturbation_changes_nothing_before_the_extra_spike(tmp_path):
+    spike_time = 200.0
+    runs = {}
+    for name, perturbation in (("unperturbed", []), ("perturbed", [
+            {"area": "pericalcarine", "layer": "IV", "population": "E", "time_ms": spike_time}])):
+        params = parameters.set_dotted(small_params(threads=2), "network.perturbation", perturbation)
+        net = network.build_network(params["network"])
+        runs[name] = spikes_content(simulation.simulate(net, params["simulation"], tmp_path / name) / simulation.SPIKES_FILE)
+    before = {k: (v[0][v[1] <= spike_time], v[1][v[1] <= spike_time]) for k, v in runs["unperturbed"].items()}
+    after = {k: (v[0][v[1] <= spike_time], v[1][v[1] <= spike_time]) for k, v in runs["perturbed"].items()}
+    for label in before:
+        np.testing.assert_array_equal(before[label][0], after[label][0])
+        np.testing.assert_array_equal(before[label][1], after[label][1])
+    # the forced spike: the first neuron of pericalcarine 4E receives it 1 ms after the generator's
+    # spike and fires at once, or right after its refractory period (t_ref = 2 ms)
+    arrival = spike_time + 1.0
+    first_after = {name: run["pericalcarine_4E"][1][(run["pericalcarine_4E"][0] == 0)
+                                                    & (run["pericalcarine_4E"][1] > arrival)].min()
+                   for name, run in runs.items()}
+    assert first_after["perturbed"] <= arrival + 2.0 + 0.2
+    assert first_after["perturbed"] != first_after["unperturbed"]
+
+
+def _mpi_nest_available() -> bool:
+    probe = subprocess.run([sys.executable, "-c", "import nest; print(nest.build_info['have_mpi'])"],
+                           capture_output=True, text=True, env={**os.environ, "PYNEST_QUIET": "1"})
+    return probe.stdout.strip().endswith("True") and shutil.which("mpiexec") is not None
+
+
+@pytest.mark.mpi
+def test_two_ranks_one_thread_equal_one_rank_two_threads(tmp_path):
+    if not _mpi_nest_available():
+        if os.environ.get("HUMAM_REQUIRE_MPI") == "1":
+            pytest.fail("HUMAM_REQUIRE_MPI=1 but NEST has no MPI or mpiexec is missing: run scripts/provision-nest.sh")
+        pytest.skip("needs NEST built with MPI (scripts/provision-nest.sh) and mpiexec")
+    experiment = tmp_path / "small.yaml"
+    experiment.write_text(
+        f"network:\n  downscaling: {{n_scaling: {SCALE}, k_scaling: {SCALE}}}\n"
+        f"simulation: {{t_sim_ms: {T_SIM_MS}, seed: 2903}}\n"
+    )
+    base = [sys.executable, "-m", "humam", "simulate", str(experiment), "--out"]
+    subprocess.run([*base, str(tmp_path / "threads"), "--threads", "2"], check=True)
+    subprocess.run(["mpiexec", "-n", "2", *base, str(tmp_path / "ranks"), "--threads", "1"], check=True)
+    threads_run = next((tmp_path / "threads").glob("*/*/spikes.h5"))
+    ranks_run = next((tmp_path / "ranks").glob("*/*/spikes.h5"))
+    assert threads_run.parent.name == ranks_run.parent.name  # same sim_hash: same virtual processes
+    assert_same_spikes(threads_run, ranks_run)
+    record = json.loads((ranks_run.parent / simulation.RUN_FILE).read_text())
+    assert record["mpi_processes"] == 2 and len(record["peak_memory_bytes_per_rank"]) == 2
