@@ -39,10 +39,10 @@ from .network import NEURON_PARAMETERS, POPULATION_IS_EXCITATORY, Network
 SPIKES_FILE = "spikes.h5"
 RUN_FILE = "run.json"
 SPIKES_FORMAT_VERSION = 1
-#: The synapse model of recurrent and recorder connections. Same dynamics as static_synapse with
-#: a smaller footprint; recorder connections use the same model so that every neuron needs only
-#: one connection block per thread.
-SYNAPSE_MODEL = "static_synapse_hpc"
+#: Synapse models of the recurrent and recorder connections (``simulation.synapse_model``): same
+#: dynamics and spikes, different costs (benchmarks/README.md). Recorder connections use the same
+#: model so that every neuron needs only one connection block per thread.
+SYNAPSE_MODELS = ("static_synapse", "static_synapse_hpc")
 _LAYER_LABELS = {"II/III": "23", "IV": "4", "V": "5", "VI": "6"}
 
 
@@ -282,13 +282,12 @@ def _build(nest, net: Network, sim: dict, threads: int, plan: ConnectionPlan, lo
     perturbers = [nest.Create("spike_generator", params={"spike_times": [float(t)]})
                   for t in net.perturbation["time_ms"]]  # step 5
 
-    synapse_model = SYNAPSE_MODEL
+    synapse_model = sim["synapse_model"]
     extra = {}
     if net.transmission_probability != 1.0:
         synapse_model, extra = "bernoulli_synapse", {"p_transmit": float(net.transmission_probability)}
     rule = sim["connection_rule"]
     count_key = "N" if rule == "fixed_total_number" else "indegree"
-    delay_cap = sim.get("max_delay_ms")
     progress = log.progress(len(plan.target), "connecting")
     for k in range(len(plan.target)):  # step 6
         normal = nest.random.normal(mean=float(plan.weight_pA[k]), std=float(plan.weight_sd_pA[k]))
@@ -298,8 +297,6 @@ def _build(nest, net: Network, sim: dict, threads: int, plan: ConnectionPlan, lo
         else:
             draw = nest.random.normal(mean=float(plan.delay_location_ms[k]), std=float(plan.delay_scale[k]))
         delay = nest.math.max(draw, float(plan.delay_min_ms[k]))
-        if delay_cap is not None:
-            delay = nest.math.min(delay, float(delay_cap))
         conn_spec = {"rule": rule, count_key: int(plan.count[k]), "allow_autapses": True, "allow_multapses": True}
         nest.Connect(populations[int(plan.source[k])], populations[int(plan.target[k])], conn_spec,
                      {"synapse_model": synapse_model, "weight": weight, "delay": delay, **extra})
@@ -354,6 +351,9 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
     threads = int(threads if threads is not None else sim["threads"])
     if threads < 1:
         raise ParameterError(f"threads must be >= 1, got {threads}.")
+    if sim["synapse_model"] not in SYNAPSE_MODELS:
+        raise ParameterError(f"simulation.synapse_model must be one of {', '.join(SYNAPSE_MODELS)}, "
+                             f"got {sim['synapse_model']!r}.")
     world_size = launcher_world_size()
     plan = connection_plan(net, sim["connection_rule"])
     estimate = estimate_memory_bytes(net, float(sim["t_sim_ms"]), threads, world_size)
@@ -401,7 +401,7 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
             "seed": int(sim["seed"]),
             "nest": {"version": nest.__version__, "have_mpi": nest_has_mpi(nest),
                      "threads_model": nest.build_info.get("threads_model")},
-            "synapse_model": SYNAPSE_MODEL,
+            "synapse_model": sim["synapse_model"],
             "neurons": int(net.neuron_numbers.sum()),
             "connections": int(sum(g[3] for g in gathered)),
             "spikes": int(senders.size),
