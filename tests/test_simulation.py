@@ -191,3 +191,66 @@ def test_two_ranks_one_thread_equal_one_rank_two_threads(tmp_path):
     assert_same_spikes(threads_run, ranks_run)
     record = json.loads((ranks_run.parent / simulation.RUN_FILE).read_text())
     assert record["mpi_processes"] == 2 and len(record["peak_memory_bytes_per_rank"]) == 2
+
+
+def test_progress_display_gives_the_same_spikes(reference_run, small_network, tmp_path, monkeypatch):
+    monkeypatch.setattr(simulation, "PROGRESS_CHUNK_MS", 70.0)  # several chunks, one of them partial
+    chunked = simulation.simulate(small_network, small_params(threads=2)["simulation"], tmp_path / "chunked",
+                                  metadata={"sim_hash": "x"}, show_progress=True)
+    assert_same_spikes(reference_run / simulation.SPIKES_FILE, chunked / simulation.SPIKES_FILE)
+
+
+def test_killed_run_is_redone_completely(tmp_path):
+    """kill -9 while NEST simulates leaves nothing that looks complete; the rerun completes it."""
+    import signal
+
+    experiment = tmp_path / "small.yaml"
+    experiment.write_text(
+        f"network:\n  downscaling: {{n_scaling: {SCALE}, k_scaling: {SCALE}}}\n"
+        f"simulation: {{t_sim_ms: 1500.0, seed: 2903, threads: 2}}\n"
+    )
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "humam", "simulate", str(experiment), "--out", str(out)]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    for line in process.stderr:  # NEST is simulating once the network is built
+        if "network built" in line:
+            process.send_signal(signal.SIGKILL)
+            break
+    process.wait()
+    assert process.returncode == -signal.SIGKILL
+    assert not any(simulation.run_is_complete(folder) for folder in out.glob("*/*/"))
+    subprocess.run(command, check=True, capture_output=True)
+    complete = [folder for folder in out.glob("*/*/") if simulation.run_is_complete(folder)]
+    assert len(complete) == 1
+    record = json.loads((complete[0] / simulation.RUN_FILE).read_text())
+    spikes = simulation.read_spikes(complete[0] / simulation.SPIKES_FILE)
+    assert record["spikes"] == sum(group["timestamps"].size for group in spikes.values()) > 0
+    assert not list(complete[0].glob("*.tmp*"))
+
+
+def test_interrupted_write_leaves_an_incomplete_run_that_is_redone(small_network, tmp_path, monkeypatch):
+    def fail(*args, **kwargs):
+        raise OSError("disk full")
+
+    params = small_params(threads=2)["simulation"]
+    with monkeypatch.context() as patch:
+        patch.setattr(simulation, "_atomic_write_text", fail)
+        with pytest.raises(OSError):
+            simulation.simulate(small_network, params, tmp_path / "run")
+    assert (tmp_path / "run" / simulation.SPIKES_FILE).exists()
+    assert not simulation.run_is_complete(tmp_path / "run")
+    simulation.simulate(small_network, params, tmp_path / "run")
+    assert simulation.run_is_complete(tmp_path / "run")
+
+
+@pytest.mark.slow
+def test_published_downscaled_example_emits_the_published_spike_count(tmp_path):
+    """Spec §7.6 fingerprint: N = K = 0.005, published down-scaling, chi = 1, seed 2903, 2,500 ms,
+    1 process x 2 threads under NEST 3.10.0 emits exactly 1,910,451 spikes."""
+    params = parameters.set_dotted(parameters.resolve("downscaled_ground"), "simulation.threads", 2)
+    assert params["simulation"]["t_sim_ms"] == 2500.0 and params["simulation"]["seed"] == 2903
+    net = network.build_network(params["network"])
+    out = simulation.simulate(net, params["simulation"], tmp_path / "run")
+    record = json.loads((out / simulation.RUN_FILE).read_text())
+    assert record["spikes"] == 1_910_451
+    assert record["connections"] == 1_104_123  # spec §7.4
