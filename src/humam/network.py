@@ -421,6 +421,7 @@ class Network:
     delay_min_ms: np.ndarray = _units("ms")
     transmission_probability: float = _units("")
     resolution_ms: float = _units("ms")  #: simulation grid: delays are clipped at and rounded to it
+    delay_cap_ms: float = _units("ms")  #: upper clip of drawn delays, 0 = none (published model)
     # external drive
     weights_ext_pA: np.ndarray = _units("pA")
     weights_ext_sd_pA: np.ndarray = _units("pA")
@@ -496,6 +497,12 @@ def _check_delay_params(delays: dict) -> None:
         )
     if not delays["resolution_ms"] > 0:
         raise ParameterError(f"network.delays.resolution_ms must be > 0, got {delays['resolution_ms']}.")
+    if not delays["cap_ms"] >= 0:
+        raise ParameterError(f"network.delays.cap_ms must be >= 0 (0 = no cap), got {delays['cap_ms']}.")
+    if 0 < delays["cap_ms"] < delays["resolution_ms"]:
+        raise ParameterError(
+            f"network.delays.cap_ms = {delays['cap_ms']} ms is below the resolution {delays['resolution_ms']} ms."
+        )
     if not delays["rel_sd"] >= 0:
         raise ParameterError(f"network.delays.rel_sd must be >= 0, got {delays['rel_sd']}.")
 
@@ -602,6 +609,7 @@ def assemble_network(cyto, connectome, params: dict) -> Network:
         delay_lognormal_mu=mu, delay_lognormal_sigma=sigma, delay_min_ms=min_ms,
         transmission_probability=transmission_probability,
         resolution_ms=float(delays["resolution_ms"]),
+        delay_cap_ms=float(delays["cap_ms"]),
         weights_ext_pA=weights_ext_pA, weights_ext_sd_pA=weights_ext_sd_pA, indegree_ext=indegree_ext,
         rate_ext_hz=rate_ext_hz, poisson_rate_hz=poisson_rate_hz, dc_drive_pA=dc_drive_pA,
         neuron_params=neuron_params,

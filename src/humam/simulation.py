@@ -100,50 +100,70 @@ def connection_plan(net: Network, rule: str = "fixed_total_number") -> Connectio
 
 
 def expected_max_delay_ms(net: Network, plan: ConnectionPlan | None = None) -> float:
-    """Expected largest drawn delay (ms): per pair the (1 - 1/S) quantile of its distribution."""
-    from scipy.special import ndtri
+    """Median of the largest drawn delay over all synapses (ms), which sizes NEST's ring buffers.
+
+    With S_p synapses per pair p and survival functions G_p, the largest of all draws stays below d
+    with probability exp(-sum_p S_p G_p(d)); the median solves sum_p S_p G_p(d) = ln 2.
+    """
+    from scipy import optimize, stats
 
     plan = plan if plan is not None else connection_plan(net)
     if plan.count.size == 0:
         return 0.0
-    z = ndtri(1.0 - 1.0 / (plan.count.astype(float) + 1.0))
+    counts = plan.count.astype(float)
     if net.delay_distribution == "lognormal":
-        largest = np.exp(plan.delay_location_ms + plan.delay_scale * z)
+        def exceedances(d):
+            return float(np.sum(counts * stats.norm.sf((np.log(d) - plan.delay_location_ms) / plan.delay_scale)))
     else:
-        largest = plan.delay_location_ms + plan.delay_scale * z
-    return float(np.max(np.maximum(largest, plan.delay_min_ms)))
+        def exceedances(d):
+            return float(np.sum(counts * stats.norm.sf((d - plan.delay_location_ms) / plan.delay_scale)))
+    low = float(np.max(plan.delay_min_ms))
+    high = max(low, 1.0)
+    while exceedances(high) > math.log(2):
+        high *= 2.0
+    largest = low if exceedances(low) <= math.log(2) else optimize.brentq(lambda d: exceedances(d) - math.log(2), low, high)
+    return min(largest, net.delay_cap_ms) if net.delay_cap_ms > 0 else largest
 
 
-#: Memory model of a NEST 3.10 run (bytes), calibrated on this package's runs (benchmarks/README.md).
+#: Memory model of a NEST 3.10 run (bytes), fitted to peak memory measured at N = K = 0.002, 0.005,
+#: 0.01 and 0.02 with 2 threads (benchmarks/README.md); per synapse model.
 MEMORY_MODEL = {
-    "base": 350e6,  # interpreter, NEST, numpy, h5py
-    "per_synapse": 23.0,  # static_synapse_hpc incl. connection infrastructure
-    "per_neuron_thread_block": 16 * 1024.0,  # first connection block of a source neuron on a thread
-    "per_neuron": 2.0e3,  # neuron state and node bookkeeping
-    "per_neuron_ms_delay": 600.0,  # ring buffers, per ms of the largest delay
-    "per_spike": 24.0,  # in-memory spike recorder (sender, time) and gathered copy
+    "static_synapse": {"base": 222e6, "per_neuron": 34.5e3, "per_synapse": 39.7},
+    "static_synapse_hpc": {"base": 210e6, "per_neuron": 17.7e3, "per_synapse": 26.2},
 }
+#: NEST's ring buffers: 4 doubles per neuron and 0.1 ms step of the largest delay.
+RING_BUFFER_BYTES_PER_NEURON_MS = 322.0
+#: Spikes held by the in-memory recorder and gathered on rank 0 (sender, time).
+BYTES_PER_SPIKE = 24.0
 
 
-def estimate_memory_bytes(net: Network, t_sim_ms: float, threads: int, ranks: int = 1,
+def estimate_memory_bytes(net: Network, t_sim_ms: float, synapse_model: str = "static_synapse", ranks: int = 1,
                           expected_rate_hz: float = 20.0) -> dict[str, float]:
-    """Predicted peak memory of one run, per component and in total (bytes, all ranks together)."""
+    """Predicted peak memory of one run, per component and in total (bytes, all ranks together),
+    and the expected largest delay (ms) that sizes the ring buffers."""
+    model = MEMORY_MODEL[synapse_model]
     plan = connection_plan(net)
     neurons = float(net.neuron_numbers.sum())
-    synapses = float(plan.count.sum())
-    vps = threads * ranks
     max_delay = expected_max_delay_ms(net, plan)
     parts = {
-        "base": MEMORY_MODEL["base"] * ranks,
-        "synapses": MEMORY_MODEL["per_synapse"] * synapses,
-        "connection_blocks": MEMORY_MODEL["per_neuron_thread_block"] * neurons * min(vps, 1 + synapses / max(neurons, 1)),
-        "neurons": MEMORY_MODEL["per_neuron"] * neurons,
-        "ring_buffers": MEMORY_MODEL["per_neuron_ms_delay"] * neurons * max_delay,
-        "spikes": MEMORY_MODEL["per_spike"] * neurons * expected_rate_hz * t_sim_ms / 1000.0,
+        "base": model["base"] * ranks,
+        "synapses": model["per_synapse"] * float(plan.count.sum()),
+        "neurons": model["per_neuron"] * neurons,
+        "ring_buffers": RING_BUFFER_BYTES_PER_NEURON_MS * neurons * max_delay,
+        "spikes": BYTES_PER_SPIKE * neurons * expected_rate_hz * t_sim_ms / 1000.0,
     }
     parts["total"] = sum(parts.values())
     parts["max_delay_ms"] = max_delay
     return parts
+
+
+def ranks_on_this_node(world_size: int) -> int:
+    """MPI processes sharing this node's memory (launcher variables; all of them if unknown)."""
+    for variable in ("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"):
+        value = os.environ.get(variable, "")
+        if value.isdigit():
+            return min(int(value), world_size)
+    return world_size
 
 
 def available_memory_bytes() -> float:
@@ -297,6 +317,8 @@ def _build(nest, net: Network, sim: dict, threads: int, plan: ConnectionPlan, lo
         else:
             draw = nest.random.normal(mean=float(plan.delay_location_ms[k]), std=float(plan.delay_scale[k]))
         delay = nest.math.max(draw, float(plan.delay_min_ms[k]))
+        if net.delay_cap_ms > 0:
+            delay = nest.math.min(delay, float(net.delay_cap_ms))
         conn_spec = {"rule": rule, count_key: int(plan.count[k]), "allow_autapses": True, "allow_multapses": True}
         nest.Connect(populations[int(plan.source[k])], populations[int(plan.target[k])], conn_spec,
                      {"synapse_model": synapse_model, "weight": weight, "delay": delay, **extra})
@@ -381,14 +403,17 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
                              f"got {sim['synapse_model']!r}.")
     world_size = launcher_world_size()
     plan = connection_plan(net, sim["connection_rule"])
-    estimate = estimate_memory_bytes(net, float(sim["t_sim_ms"]), threads, world_size)
-    available = available_memory_bytes() * (1 if world_size == 1 else 1)  # ranks may share a node; checked per node by the scheduler
-    if estimate["total"] > available and not force_memory:
+    estimate = estimate_memory_bytes(net, float(sim["t_sim_ms"]), sim["synapse_model"], world_size)
+    needed_here = estimate["total"] * ranks_on_this_node(world_size) / world_size
+    available = available_memory_bytes()
+    if needed_here > available and not force_memory:
         raise SimulationError(
-            f"This run needs about {estimate['total'] / 1e9:.1f} GB ({estimate['ring_buffers'] / 1e9:.1f} GB ring "
-            f"buffers for delays up to {estimate['max_delay_ms']:.0f} ms, {estimate['connection_blocks'] / 1e9:.1f} GB "
-            f"connection blocks, {estimate['synapses'] / 1e9:.1f} GB synapses), but only {available / 1e9:.1f} GB are "
-            f"available. Use a smaller scale, fewer threads, more MPI processes on more nodes, or --force-memory."
+            f"This run needs about {needed_here / 1e9:.1f} GB on this node ({estimate['ring_buffers'] / 1e9:.1f} GB "
+            f"ring buffers for delays up to about {estimate['max_delay_ms']:.0f} ms, {estimate['synapses'] / 1e9:.1f} GB "
+            f"synapses, {estimate['neurons'] / 1e9:.1f} GB neurons and their connection blocks), but only "
+            f"{available / 1e9:.1f} GB are available. Use a smaller scale, static_synapse_hpc "
+            f"(simulation.synapse_model), a delay cap (network.delays.cap_ms, a model change), more nodes, or "
+            f"--force-memory."
         )
 
     nest = _import_nest(world_size)
@@ -430,6 +455,7 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
             "nest": {"version": nest.__version__, "have_mpi": nest_has_mpi(nest),
                      "threads_model": nest.build_info.get("threads_model")},
             "synapse_model": sim["synapse_model"],
+            "max_delay_ms": float(nest.GetKernelStatus("max_delay")),
             "neurons": int(net.neuron_numbers.sum()),
             "connections": int(sum(g[3] for g in gathered)),
             "spikes": int(senders.size),
