@@ -1,23 +1,33 @@
-"""Task graph of the humam pipeline (run with `doit`; `doit list --status` shows what is up to date).
+"""Task graph of the humam pipeline: `doit` (profile laptop), `doit profile=tiny`, `doit profile=hpc`.
 
-Every task runs a `humam` command in a subprocess, so simulations can be wrapped in an MPI
-launcher; outputs are addressed by content hashes of their parameters, so a parameter change
-reruns only what depends on it.
+`doit list --status` shows what is up to date. Every task runs a `humam` command in a subprocess,
+so simulations can be started by an MPI launcher (the profile's `launcher`); outputs are addressed
+by content hashes of their parameters, so a parameter change reruns only what depends on it.
+Simulations are not removed by `doit clean`.
 """
 
 from pathlib import Path
+
+from doit import get_var
 
 from humam import parameters
 from humam.resources import experiments_dir
 
 DOIT_CONFIG = {
     "default_tasks": ["verify_data", "network", "simulate"],
-    "dep_file": ".doit.db",
+    "dep_file": get_var("dep_file", ".doit.db"),
     "backend": "sqlite3",
 }
-OUT = Path("out")
-NETWORK_EXPERIMENTS = ["network_only", "downscaled_ground", "downscaled_best"]
-SIMULATION_EXPERIMENTS = ["downscaled_ground", "downscaled_best"]
+PROFILE = parameters.load_profile(get_var("profile", "laptop"))
+OUT = Path(get_var("out", "out"))
+#: Full-scale network of the connectivity figures (independent of the profile).
+NETWORK_ONLY = "network_only"
+#: Runs of the paper's figures (figures.md §3.2), at the profile's scale.
+SIMULATIONS = [
+    "ground_state", "best_fit",
+    "perturbation_ground_unperturbed", "perturbation_ground_perturbed",
+    "perturbation_best_unperturbed", "perturbation_best_perturbed",
+]
 PACKAGE_SOURCES = sorted(str(p) for p in Path("src/humam").glob("*.py")) + ["src/humam/defaults.yaml"]
 
 
@@ -25,8 +35,16 @@ def _experiment_file(name: str) -> str:
     return str(experiments_dir() / f"{name}.yaml")
 
 
-def _network_target(params: dict) -> Path:
+def _params(name: str, profile: dict | None = PROFILE) -> dict:
+    return parameters.apply_profile(parameters.resolve(name), profile)
+
+
+def _network_file(params: dict) -> Path:
     return OUT / parameters.net_hash(params) / "network.h5"
+
+
+def _profile_option(profile) -> str:
+    return f" --profile {profile['name']}" if profile else ""
 
 
 def task_verify_data():
@@ -36,26 +54,28 @@ def task_verify_data():
 
 def task_network():
     """Build network.h5 of each experiment."""
-    for name in NETWORK_EXPERIMENTS:
+    for name, profile in [(NETWORK_ONLY, None)] + [(name, PROFILE) for name in SIMULATIONS]:
         yield {
             "name": name,
-            "actions": [f"humam network --experiment {name} --out {OUT} --force"],
+            "actions": [f"humam network --experiment {name}{_profile_option(profile)} --out {OUT} --force"],
             "file_dep": PACKAGE_SOURCES + [_experiment_file(name)],
-            "targets": [str(_network_target(parameters.resolve(name)))],
+            "targets": [str(_network_file(_params(name, profile)))],
             "task_dep": ["verify_data"],
             "clean": True,
         }
 
 
 def task_simulate():
-    """Simulate each experiment with NEST (spikes.h5 and run.json). `doit clean` keeps simulations."""
-    for name in SIMULATION_EXPERIMENTS:
-        params = parameters.resolve(name)
-        network_file = _network_target(params)
-        folder = network_file.parent / parameters.sim_hash(params)
+    """Simulate each run of the paper's figures with NEST (spikes.h5, run.json)."""
+    for name in SIMULATIONS:
+        params = _params(name)
+        network_file = _network_file(params)
+        vps = PROFILE["processes"] * params["simulation"]["threads"]
+        folder = network_file.parent / parameters.sim_hash(params, vps)
+        command = f"humam simulate {name} --profile {PROFILE['name']} --out {OUT} --progress"
         yield {
             "name": name,
-            "actions": [f"humam simulate {name} --out {OUT} --progress"],
+            "actions": [f"{PROFILE['launcher']} {command}".strip()],
             "file_dep": [str(network_file), _experiment_file(name)],
             "targets": [str(folder / "run.json"), str(folder / "spikes.h5")],
             "verbosity": 2,

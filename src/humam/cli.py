@@ -36,6 +36,8 @@ def _network_params(args) -> list[tuple[str, dict]]:
     from . import parameters
 
     members = parameters.scan_members(args.experiment) if args.experiment else [("defaults", parameters.resolve())]
+    profile = parameters.load_profile(args.profile) if args.profile else None
+    members = [(label, parameters.apply_profile(params, profile)) for label, params in members]
     if args.scale is not None:
         overrides = {"n_scaling": args.scale, "k_scaling": args.scale}
     else:
@@ -95,6 +97,8 @@ def _simulation_params(args) -> tuple[str, dict, Path | None]:
             raise ParameterError(f"{target} was not written by 'humam network' (it has no 'parameters' attribute).")
         params = parameters.merge(parameters.load_defaults(), {"network": json.loads(attrs["parameters"])})
         label, network_file = target.parent.name[:12], target
+        if args.profile:
+            raise ParameterError("--profile applies to experiments; a network file already fixes the network.")
     else:
         members = parameters.scan_members(args.target)
         if len(members) != 1:
@@ -103,6 +107,8 @@ def _simulation_params(args) -> tuple[str, dict, Path | None]:
                 f"(the pipeline does this) or give a single experiment."
             )
         (label, params), network_file = members[0], None
+        if args.profile:
+            params = parameters.apply_profile(params, parameters.load_profile(args.profile))
     overrides = {key: value for key, value in (("t_sim_ms", args.t_sim), ("seed", args.seed),
                                                ("threads", args.threads)) if value is not None}
     return label, parameters.merge(params, {"simulation": overrides}), network_file
@@ -172,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     scale.add_argument("--scale", type=_scale_value, help="down-scale neurons and indegrees by S (0 < S <= 1)")
     net.add_argument("--n-scaling", type=_scale_value, help="neuron-number scale n (0 < n <= 1)")
     net.add_argument("--k-scaling", type=_scale_value, help="indegree scale k (0 < k <= 1)")
+    net.add_argument("--profile", help="pipeline profile (tiny, laptop, hpc or a YAML file) applied to the experiment")
     net.add_argument("--out", default="out", help="output root; the network goes to OUT/<net_hash>/network.h5")
     net.add_argument("--summary", action="store_true", help="print the network totals as one JSON object")
     net.add_argument("--force", action="store_true", help="rebuild even if the output exists")
@@ -180,6 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim = commands.add_parser("simulate", help="simulate a network with NEST (threads; MPI under mpirun/srun)")
     sim.add_argument("target", metavar="NETWORK_H5_OR_EXPERIMENT",
                      help="a network.h5 written by 'humam network', or an experiment name or YAML file")
+    sim.add_argument("--profile", help="pipeline profile (tiny, laptop, hpc or a YAML file) applied to the experiment")
     sim.add_argument("--t-sim", type=float, help="simulated time in ms (default: the experiment's)")
     sim.add_argument("--seed", type=int, help="NEST master seed (default: the experiment's)")
     sim.add_argument("--threads", type=int, help="OpenMP threads per process (default: the experiment's)")

@@ -27,7 +27,7 @@ from typing import Any
 import yaml
 
 from .errors import ParameterError
-from .resources import experiments_dir
+from .resources import experiments_dir, profiles_dir
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
 _SECTIONS = ("network", "simulation")
@@ -181,6 +181,47 @@ def scan_members(experiment: str | Path) -> list[tuple[str, dict]]:
             params = set_dotted(params, linked, factor * value)
         members.append((f"{scan['parameter'].rsplit('.', 1)[-1]}={value:g}", params))
     return members
+
+
+_PROFILE_KEYS = {"description", "processes", "launcher", *_SECTIONS}
+
+
+def available_profiles() -> list[str]:
+    """Names of the pipeline profiles shipped with humam."""
+    return sorted(p.stem for p in profiles_dir().glob("*.yaml"))
+
+
+def load_profile(name_or_path: str | Path) -> dict:
+    """A pipeline profile (``profiles/<name>.yaml`` or a YAML file): how and at which scale the
+    pipeline runs. Keys: ``description``, ``network`` and ``simulation`` overrides applied to every
+    experiment, ``processes`` (MPI processes per simulation) and ``launcher`` (command in front of
+    ``humam simulate``; ``{processes}`` is replaced)."""
+    path = Path(name_or_path)
+    if not (path.suffix in (".yaml", ".yml") and path.is_file()):
+        path = profiles_dir() / f"{name_or_path}.yaml"
+        if not path.is_file():
+            raise ParameterError(
+                f"Unknown profile '{name_or_path}'. Shipped profiles: {', '.join(available_profiles())}; "
+                f"or give the path of a YAML file (copy a shipped one to start)."
+            )
+    content = _read_yaml(path)
+    unknown = sorted(set(content) - _PROFILE_KEYS)
+    if unknown:
+        raise ParameterError(f"Unknown key(s) {', '.join(unknown)} in profile {path}; allowed: {', '.join(sorted(_PROFILE_KEYS))}.")
+    processes = content.get("processes", 1)
+    if isinstance(processes, bool) or not isinstance(processes, int) or processes < 1:
+        raise ParameterError(f"'processes' in profile {path} must be a positive integer, got {processes!r}.")
+    launcher = content.get("launcher", "") or ""
+    if not isinstance(launcher, str):
+        raise ParameterError(f"'launcher' in profile {path} must be a string, got {launcher!r}.")
+    return {"name": path.stem, "description": content.get("description", ""), "processes": processes,
+            "launcher": launcher.replace("{processes}", str(processes)),
+            "overrides": {key: content[key] for key in _SECTIONS if key in content}}
+
+
+def apply_profile(params: dict, profile: dict | None) -> dict:
+    """``params`` with the profile's overrides applied (validated like experiment overrides)."""
+    return params if profile is None else merge(params, profile["overrides"])
 
 
 def canonical_json(obj: Any) -> str:

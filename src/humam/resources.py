@@ -1,4 +1,4 @@
-"""Locate files that ship with humam: the data registry and the experiment files.
+"""Locate files that ship with humam: the data registry, the experiment and the profile files.
 
 In a wheel they live in ``humam/_resources``; in a source checkout (editable install) they are
 read from the repository's ``data/`` and ``experiments/`` folders.
@@ -30,3 +30,8 @@ def registry_file() -> Path:
 def experiments_dir() -> Path:
     """Folder of the experiment files (``<name>.yaml``)."""
     return _first_existing(_PACKAGE / "_resources" / "experiments", _REPO / "experiments")
+
+
+def profiles_dir() -> Path:
+    """Folder of the pipeline profiles (``<name>.yaml``)."""
+    return _first_existing(_PACKAGE / "_resources" / "profiles", _REPO / "profiles")
