@@ -94,3 +94,28 @@ def test_sim_hash_depends_on_virtual_processes_not_their_split():
     assert parameters.sim_hash(two_threads, virtual_processes=2) == parameters.sim_hash(one_thread, virtual_processes=2)
     assert parameters.sim_hash(two_threads) != parameters.sim_hash(one_thread)
     assert parameters.sim_hash(parameters.set_dotted(base, "simulation.seed", 1)) != parameters.sim_hash(base)
+
+
+def test_profiles_set_scale_and_launch():
+    assert {"tiny", "laptop", "hpc"} <= set(parameters.available_profiles())
+    laptop = parameters.load_profile("laptop")
+    params = parameters.apply_profile(parameters.resolve("best_fit"), laptop)
+    assert params["network"]["downscaling"]["n_scaling"] == 0.005 == params["network"]["downscaling"]["k_scaling"]
+    assert params["network"]["scaling"]["chi"] == 2.5  # the experiment's own settings stay
+    hpc = parameters.load_profile("hpc")
+    assert hpc["launcher"] == f"srun -n {hpc['processes']}"
+    full = parameters.apply_profile(parameters.resolve("ground_state"), hpc)
+    assert full["network"]["downscaling"]["n_scaling"] == 1.0
+
+
+def test_bad_profiles_are_rejected(tmp_path):
+    with pytest.raises(ParameterError, match="laptop"):
+        parameters.load_profile("no_such_profile")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("processes: 0\n")
+    with pytest.raises(ParameterError, match="processes"):
+        parameters.load_profile(bad)
+    bad.write_text("network:\n  downscaling: {n_scale: 0.1}\n")
+    profile = parameters.load_profile(bad)
+    with pytest.raises(ParameterError, match=r"network\.downscaling\.n_scale"):
+        parameters.apply_profile(parameters.resolve(), profile)
