@@ -53,13 +53,19 @@ def task_verify_data():
 
 
 def task_network():
-    """Build network.h5 of each experiment."""
+    """Build network.h5 of each experiment (once per distinct network: runs that differ only in
+    simulation settings share it)."""
+    built = set()
     for name, profile in [(NETWORK_ONLY, None)] + [(name, PROFILE) for name in SIMULATIONS]:
+        target = _network_file(_params(name, profile))
+        if target in built:
+            continue
+        built.add(target)
         yield {
             "name": name,
             "actions": [f"humam network --experiment {name}{_profile_option(profile)} --out {OUT} --force"],
             "file_dep": PACKAGE_SOURCES + [_experiment_file(name)],
-            "targets": [str(_network_file(_params(name, profile)))],
+            "targets": [str(target)],
             "task_dep": ["verify_data"],
             "clean": True,
         }
