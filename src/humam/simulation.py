@@ -376,7 +376,7 @@ class _Log:
         from tqdm import tqdm
 
         return tqdm(total=total, desc=description, unit=unit, file=sys.stderr, delay=2.0,
-                    disable=self.rank != 0 or not self.show_progress, leave=False)
+                    disable=self.rank != 0 or not self.show_progress or not sys.stderr.isatty(), leave=False)
 
 
 def _peak_memory_bytes() -> float:
