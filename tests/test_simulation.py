@@ -5,7 +5,6 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -216,7 +215,7 @@ def test_killed_run_is_redone_completely(tmp_path):
     record = json.loads((complete[0] / simulation.RUN_FILE).read_text())
     spikes = simulation.read_spikes(complete[0] / simulation.SPIKES_FILE)
     assert record["spikes"] == sum(group["timestamps"].size for group in spikes.values()) > 0
-    assert not list(complete[0].glob("*.tmp*"))
+    assert not list(complete[0].glob("*.tmp*")) + list(complete[0].glob(".*.tmp"))
 
 
 def test_interrupted_write_leaves_an_incomplete_run_that_is_redone(small_network, tmp_path, monkeypatch):

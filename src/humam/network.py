@@ -23,7 +23,6 @@ of a ``(34, 4, 2)`` array = [area, layer II/III..VI, E/I]); see :class:`Network`
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -663,7 +662,6 @@ def summary(network: Network) -> dict:
 
 FILE_TYPE = "humam.network"
 FORMAT_VERSION = 1
-_RESERVED_ATTRS = ("file_type", "format_version")
 
 
 def _is_matrix(value: np.ndarray) -> bool:
@@ -720,45 +718,20 @@ def save_network(network: Network, path: str | Path, attrs: dict | None = None) 
     become groups, strings are UTF-8 variable-length strings and the (272, 272) matrices are gzip
     compressed. ``attrs`` (e.g. resolved parameters as JSON and provenance) become file attributes.
     """
-    import h5py
+    from .h5io import atomic_h5
 
-    path = Path(path)
-    attrs = dict(attrs or {})
-    clash = sorted(set(attrs) & set(_RESERVED_ATTRS))
-    if clash:
-        raise ValueError(f"attribute name(s) {', '.join(clash)} are reserved by the network file format")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with h5py.File(tmp, "w", track_order=True) as h5:
-            h5.attrs["file_type"] = FILE_TYPE
-            h5.attrs["format_version"] = FORMAT_VERSION
-            for key, value in attrs.items():
-                h5.attrs[key] = value
-            for item in fields(Network):
-                _write_value(h5, item.name, getattr(network, item.name), item.metadata.get("units"))
-        with open(tmp, "rb") as stream:
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    with atomic_h5(path, FILE_TYPE, FORMAT_VERSION, attrs) as h5:
+        for item in fields(Network):
+            _write_value(h5, item.name, getattr(network, item.name), item.metadata.get("units"))
+    return Path(path)
 
 
 def load_network(path: str | Path) -> Network:
     """Read a network file written by :func:`save_network`."""
-    import h5py
+    from .h5io import open_h5
 
     path = Path(path)
-    with h5py.File(path, "r") as h5:
-        if h5.attrs.get("file_type") != FILE_TYPE:
-            raise ValueError(f"{path} is not a humam network file (file_type {h5.attrs.get('file_type')!r}).")
-        version = int(h5.attrs.get("format_version", -1))
-        if version != FORMAT_VERSION:
-            raise ValueError(
-                f"{path} has network format version {version}; this humam reads version {FORMAT_VERSION}. Rebuild it."
-            )
+    with open_h5(path, FILE_TYPE, FORMAT_VERSION) as h5:
         values = {item.name: _read_value(h5[item.name]) if item.name in h5 else None for item in fields(Network)}
     missing = [item.name for item in fields(Network) if values[item.name] is None and item.default is not None]
     if missing:
@@ -770,6 +743,8 @@ def read_network_attrs(path: str | Path) -> dict:
     """The file attributes passed to :func:`save_network` (without the format's own attributes)."""
     import h5py
 
+    from .h5io import RESERVED_ATTRS
+
     with h5py.File(Path(path), "r") as h5:
         return {key: (value.item() if isinstance(value, np.generic) else value)
-                for key, value in h5.attrs.items() if key not in _RESERVED_ATTRS}
+                for key, value in h5.attrs.items() if key not in RESERVED_ATTRS}

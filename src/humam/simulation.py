@@ -34,10 +34,12 @@ import numpy as np
 
 from . import tables
 from .errors import HumamError, ParameterError
+from .h5io import json_default
 from .network import NEURON_PARAMETERS, POPULATION_IS_EXCITATORY, Network
 
 SPIKES_FILE = "spikes.h5"
 RUN_FILE = "run.json"
+SPIKES_FILE_TYPE = "humam.spikes"
 SPIKES_FORMAT_VERSION = 1
 #: Synapse models of the recurrent and recorder connections (``simulation.synapse_model``): same
 #: dynamics and spikes, different costs (benchmarks/README.md). Recorder connections use the same
@@ -419,7 +421,7 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
     nest = _import_nest(world_size)
     comm = _Comm(nest)
     if comm.rank == 0 and out_dir.is_dir():
-        for stale in (*out_dir.glob(f"{SPIKES_FILE}.tmp*"), *out_dir.glob(f"{RUN_FILE}.tmp*")):
+        for stale in out_dir.glob(".*.tmp"):
             stale.unlink(missing_ok=True)  # left by a killed run
     log = _Log(comm.rank, show_progress)
     timings = {}
@@ -465,23 +467,15 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
             "memory_estimate_bytes": estimate,
             "provenance": provenance.record(),
         }
-        _atomic_write_text(out_dir / RUN_FILE, json.dumps(record, indent=2, sort_keys=True, default=_json_default))
+        _atomic_write_text(out_dir / RUN_FILE, json.dumps(record, indent=2, sort_keys=True, default=json_default))
         log(f"{senders.size} spikes in {timings['simulate_s']:.1f} s (real-time factor "
             f"{timings['real_time_factor']:.1f}); wrote {out_dir}")
     comm.barrier()
     return out_dir
 
 
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
-
-
 def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(text)
     os.replace(tmp, path)
 
@@ -489,21 +483,15 @@ def _atomic_write_text(path: Path, text: str) -> None:
 def write_spikes(path: Path, net: Network, first_ids: dict[int, int], senders: np.ndarray, times: np.ndarray,
                  t_sim_ms: float, attrs: dict) -> None:
     """Write spikes in the SONATA-style layout, atomically (temporary file, then rename)."""
-    import h5py
+    from .h5io import atomic_h5
 
     order = np.lexsort((senders, times))
     senders, times = senders[order], times[order]
     starts = np.array(sorted(first_ids.values()), dtype=np.int64)
     index_of_start = {first: i for i, first in first_ids.items()}
     owner = np.searchsorted(starts, senders, side="right") - 1
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    with h5py.File(tmp, "w") as f:
-        f.attrs["file_type"] = "humam.spikes"
-        f.attrs["format_version"] = SPIKES_FORMAT_VERSION
-        f.attrs["t_sim_ms"] = t_sim_ms
-        f.attrs["spikes"] = int(senders.size)
-        for key, value in attrs.items():
-            f.attrs[key] = value if isinstance(value, (str, int, float)) else json.dumps(value, sort_keys=True)
+    with atomic_h5(path, SPIKES_FILE_TYPE, SPIKES_FORMAT_VERSION,
+                   {"t_sim_ms": t_sim_ms, "spikes": int(senders.size), **attrs}) as f:
         group = f.create_group("spikes")
         group.attrs["sorting"] = "by_time"
         for k, first in enumerate(starts):
@@ -518,15 +506,14 @@ def write_spikes(path: Path, net: Network, first_ids: dict[int, int], senders: n
             pop_group.create_dataset("node_ids", data=ids, **opts)
             ts = pop_group.create_dataset("timestamps", data=times[mine], **opts)
             ts.attrs["units"] = "ms"
-    os.replace(tmp, path)
 
 
 def read_spikes(path: str | Path) -> dict[str, dict]:
     """Spikes per population label: ``{label: {"node_ids", "timestamps", **attributes}}``."""
-    import h5py
+    from .h5io import open_h5
 
     result = {}
-    with h5py.File(path, "r") as f:
+    with open_h5(path, SPIKES_FILE_TYPE, SPIKES_FORMAT_VERSION) as f:
         for label, group in f["spikes"].items():
             result[label] = {**dict(group.attrs), "node_ids": group["node_ids"][()], "timestamps": group["timestamps"][()]}
     return result

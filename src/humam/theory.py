@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -464,47 +463,27 @@ def write_theory(result: TheoryResult, path: str | Path, attrs: dict | None = No
     Datasets are named like the :class:`TheoryResult` fields (units in a ``units`` attribute); the
     options are a JSON file attribute; ``attrs`` (e.g. parameters and provenance) become file attributes.
     """
-    import h5py
+    from .h5io import atomic_h5
 
-    path = Path(path)
-    attrs = dict(attrs or {})
-    clash = sorted(set(attrs) & set(_RESERVED_ATTRS))
+    clash = sorted(set(attrs or {}) & {"options", "converged"})
     if clash:
         raise ValueError(f"attribute name(s) {', '.join(clash)} are reserved by the theory file format")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with h5py.File(tmp, "w", track_order=True) as h5:
-            h5.attrs["file_type"] = FILE_TYPE
-            h5.attrs["format_version"] = FORMAT_VERSION
-            h5.attrs["options"] = json.dumps(result.options, sort_keys=True)
-            h5.attrs["converged"] = "none" if result.converged is None else str(bool(result.converged)).lower()
-            for key, value in attrs.items():
-                h5.attrs[key] = value
-            for name, units in _DATASETS.items():
-                dset = h5.create_dataset(name, data=np.asarray(getattr(result, name)))
-                dset.attrs["units"] = units
-            h5["population_keys"] = np.array(["/".join(key) for key in tables.POPULATIONS], dtype=object)
-        with open(tmp, "rb") as stream:
-            os.fsync(stream.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
+    attrs = {"options": json.dumps(result.options, sort_keys=True),
+             "converged": "none" if result.converged is None else str(bool(result.converged)).lower(),
+             **dict(attrs or {})}
+    with atomic_h5(path, FILE_TYPE, FORMAT_VERSION, attrs) as h5:
+        for name, units in _DATASETS.items():
+            dset = h5.create_dataset(name, data=np.asarray(getattr(result, name)))
+            dset.attrs["units"] = units
+        h5["population_keys"] = np.array(["/".join(key) for key in tables.POPULATIONS], dtype=object)
+    return Path(path)
 
 
 def read_theory(path: str | Path) -> TheoryResult:
     """Read a file written by :func:`write_theory`."""
-    import h5py
+    from .h5io import open_h5
 
-    path = Path(path)
-    with h5py.File(path, "r") as h5:
-        if h5.attrs.get("file_type") != FILE_TYPE:
-            raise ValueError(f"{path} is not a humam theory file (file_type {h5.attrs.get('file_type')!r}).")
-        version = int(h5.attrs.get("format_version", -1))
-        if version != FORMAT_VERSION:
-            raise ValueError(f"{path} has theory format version {version}; this humam reads version {FORMAT_VERSION}.")
+    with open_h5(path, FILE_TYPE, FORMAT_VERSION) as h5:
         values = {name: h5[name][()] for name in _DATASETS}
         options = json.loads(h5.attrs["options"])
         converged = {"none": None, "true": True, "false": False}[str(h5.attrs["converged"])]
