@@ -44,6 +44,30 @@ def poisson_train(rng, rate_hz, t_start, t_stop, dead_time_ms=0.0):
 
 
 # ---------------------------------------------------------------------------------------------
+# Spike table
+
+
+def test_spike_table_is_sorted_by_neuron_and_time_from_any_input_order():
+    rng = np.random.default_rng(0)
+    numbers = np.zeros(N_POP, dtype=np.int64)
+    numbers[[3, 100, 200]] = [5, 70_000, 3]  # > 2**16 neurons: the two-pass radix sort
+    pops = rng.choice([3, 100, 200], 5000)
+    ids = rng.integers(0, numbers[pops])
+    times = np.round(rng.uniform(0, 1000, 5000), 1)
+    by_time = np.lexsort((ids, times, pops))  # as in spikes.h5: per population, by time then id
+    a = analysis.spike_trains_from_arrays(numbers, pops[by_time], ids[by_time], times[by_time], 1000.0)
+    b = analysis.spike_trains_from_arrays(numbers, pops, ids, times, 1000.0)  # shuffled
+    offsets = np.concatenate(([0], np.cumsum(numbers)))
+    expected = np.lexsort((times, offsets[pops] + ids))
+    for st in (a, b):
+        np.testing.assert_array_equal(st.neuron, (offsets[pops] + ids)[expected])
+        np.testing.assert_array_equal(st.times_ms, times[expected])
+    np.testing.assert_array_equal(a.present_population, np.repeat([3, 100, 200], [len(set(ids[pops == p])) for p in (3, 100, 200)]))
+    with pytest.raises(ValueError):
+        analysis.spike_trains_from_arrays(numbers, [3], [5], [1.0], 1000.0)  # id 5 of a 5-neuron population
+
+
+# ---------------------------------------------------------------------------------------------
 # CV ISI and LvR (§8.4, §8.5)
 
 
@@ -75,17 +99,17 @@ def test_cv_and_lvr_equal_elephant_on_generated_trains():
 def test_poisson_trains_have_cv_and_lvr_near_one_and_a_regular_train_cv_zero():
     rng = np.random.default_rng(2)
     poisson = [poisson_train(rng, 10.0, 0.0, 1e6) for _ in range(5)]  # ~10,000 spikes each
-    # LvR corrects for refractoriness: a Poisson process with dead time R has LvR ~ 1
-    refractory = [poisson_train(rng, 50.0, 0.0, 2e5, dead_time_ms=2.0) for _ in range(5)]
     regular = [np.arange(1, 201) * 5.0]
-    st = make_trains({0: poisson, 1: refractory, 2: regular}, t_sim_ms=1e6)
+    st = make_trains({0: poisson, 2: regular}, t_sim_ms=1e6)
     result = analysis.spike_irregularity(st, 0.0, 1e6, R_ms=2.0)
-    poisson_stats = analysis.interval_statistics(np.repeat(np.arange(5), [t.size for t in poisson]),
-                                                 np.concatenate(poisson), 5, R_ms=0.0)
-    np.testing.assert_allclose(poisson_stats["cv"], 1.0, atol=0.04)
-    np.testing.assert_allclose(poisson_stats["lvr"], 1.0, atol=0.05)
+    without_r = analysis.interval_statistics(np.repeat(np.arange(5), [t.size for t in poisson]),
+                                             np.concatenate(poisson), 5, R_ms=0.0)
+    np.testing.assert_allclose(without_r["cv"], 1.0, atol=0.04)
+    np.testing.assert_allclose(without_r["lvr"], 1.0, atol=0.05)
     assert result["population_cv_isi"][0] == pytest.approx(1.0, abs=0.03)
-    assert result["population_lvr"][1] == pytest.approx(1.0, abs=0.03)
+    # exponential ISIs of mean m: E[(I1 - I2)^2 / (I1 + I2)^2] = 1/3 independent of the sum S, and
+    # E[1/S] = 1/m, so E[LvR] = 1 + 4R/m exactly
+    assert result["population_lvr"][0] == pytest.approx(1.0 + 4 * 2.0 / 100.0, abs=0.03)
     assert result["population_cv_isi"][2] == 0.0 and result["population_lvr"][2] == 0.0
 
 
@@ -132,6 +156,7 @@ def correlated_trains(rng, n, t_start=500.0, t_stop=2500.0, shared_hz=5.0, own_h
     return trains
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::PendingDeprecationWarning")
 def test_correlation_coefficient_equals_elephant_mean_off_diagonal():
     import neo
     import quantities as pq
@@ -166,7 +191,7 @@ def test_correlation_uses_the_first_trains_in_id_order_after_dropping_constant_o
     assert used[3] == 6
     assert cc[3] == pytest.approx(r[~np.eye(6, dtype=bool)].mean(), rel=1e-10)
     # default sample of 2000: neurons beyond the 2000th non-constant train do not count
-    many = [poisson_train(rng, 5.0, 500.0, 1500.0) for _ in range(2000)] + [independent[1]] * 50
+    many = [poisson_train(rng, 20.0, 500.0, 1500.0) for _ in range(2000)] + [independent[1]] * 50
     st = make_trains({0: many}, t_sim_ms=1500.0)
     cc, used = analysis.correlation_coefficients(st, 500.0, 1500.0)
     binned = np.array([np.histogram(t, bins=np.arange(500.0, 1501.0))[0] for t in many[:2000]], dtype=float)
@@ -174,6 +199,23 @@ def test_correlation_uses_the_first_trains_in_id_order_after_dropping_constant_o
     r = np.corrcoef(binned[keep][:2000])
     assert used[0] == 2000 == keep.sum()
     assert cc[0] == pytest.approx(r[~np.eye(2000, dtype=bool)].mean(), rel=1e-8, abs=1e-12)
+
+
+def test_correlation_counts_repeated_spikes_in_a_bin_and_puts_t_sim_into_the_last_bin():
+    rng = np.random.default_rng(8)
+    trains = []
+    for _ in range(12):
+        base = poisson_train(rng, 15.0, 500.0, 1499.0)
+        doublets = base[rng.random(base.size) < 0.5]
+        trains.append(np.sort(np.concatenate([base, np.floor(doublets) + 0.05, np.floor(doublets) + 0.95])))
+    trains[0] = np.append(trains[0], 1500.0)  # a spike at exactly t_sim
+    st = make_trains({0: trains}, t_sim_ms=1500.0)
+    cc, used = analysis.correlation_coefficients(st, 500.0, 1500.0)
+    binned = np.array([np.histogram(t, bins=np.arange(500.0, 1501.0))[0] for t in trains], dtype=float)
+    assert binned.max() >= 3 and binned[0, -1] >= 1  # np.histogram closes the last bin, as §8.6 does
+    r = np.corrcoef(binned)
+    assert used[0] == 12
+    assert cc[0] == pytest.approx(r[~np.eye(12, dtype=bool)].mean(), rel=1e-10)
 
 
 def test_correlation_is_zero_with_fewer_than_two_trains():
@@ -197,6 +239,27 @@ def test_rate_histograms_start_at_zero_in_spikes_per_ms_per_neuron():
     assert h["population"][0].sum() == 4 / 4  # the spike at t_sim is not
     assert h["area"][0, 10] == (3 + 4) / 8  # the area's spikes over its neurons
     assert np.all(h["population"][2:] == 0)
+
+
+def test_fine_bins_keep_grid_times_on_their_bin_edge():
+    times = np.arange(20000, 21001) * 0.1  # the NEST grid 2000.0 ... 2100.0 ms, as floats
+    st = make_trains({5: [times]}, t_sim_ms=2500.0)
+    counts = analysis.population_counts(st, 2000.0, 2100.0, 0.1)
+    assert counts.shape == (N_POP, 1000)
+    np.testing.assert_array_equal(counts[5], np.ones(1000))  # one spike per 0.1 ms bin; 2100.0 is outside
+
+
+def test_raster_sample_is_seeded_and_takes_a_fraction_of_the_spiking_neurons():
+    trains = [np.array([600.0, 700.0, 800.0])] * 50 + [None] * 50
+    st = make_trains({0: trains, 9: [np.array([650.0])] * 3}, t_sim_ms=1000.0)
+    a = analysis.raster_sample(st, 0.1, 500.0, 750.0, seed=2903)
+    b = analysis.raster_sample(st, 0.1, 500.0, 750.0, seed=2903)
+    c = analysis.raster_sample(st, 0.1, 500.0, 750.0, seed=1)
+    assert a["sampled_neurons"][0] == 5 and a["sampled_neurons"][9] == 1  # ceil(0.1 x spiking neurons)
+    assert np.all(a["node_id"][a["population_index"] == 0] < 50)  # silent neurons are not eligible
+    assert np.all((a["times_ms"] >= 500.0) & (a["times_ms"] < 750.0)) and a["times_ms"].size == 2 * 5 + 1
+    np.testing.assert_array_equal(a["node_id"], b["node_id"])
+    assert not np.array_equal(a["node_id"], c["node_id"])
 
 
 def test_spike_count_histograms_equal_numpy_per_group():
@@ -249,19 +312,37 @@ def test_bold_reaches_the_analytic_steady_state_for_constant_input():
     steady = analysis.bold_steady_state(rate)
     assert steady["f"] == pytest.approx(1 + rate / 0.41)
     assert t[0] == 0.0 and t[-1] == 60.0
-    np.testing.assert_allclose(y[:, -1], [steady["s"], steady["f"], steady["v"], steady["q"]], rtol=1e-4, atol=1e-5)
+    # the solver's default tolerances (rtol 1e-3) bound the agreement
+    np.testing.assert_allclose(y[:, -1], [steady["s"], steady["f"], steady["v"], steady["q"]], rtol=1e-3, atol=1e-6)
     assert bold[-1] == pytest.approx(steady["bold"], rel=1e-3)
     assert bold[0] == 0.0  # (s, f, v, q) = (0, 1, 1, 1)
+
+
+def test_vectorised_solver_takes_the_steps_of_solve_ivp():
+    """rk45_many reproduces solve_ivp's RK45 step control: on smooth inputs (where round-off cannot
+    flip a step decision) the same points and values to round-off, including the initial step."""
+    t = np.arange(3000) / 1000
+    rates = np.array([10 + 5 * np.sin(2 * np.pi * f * t) for f in (0.5, 1.0, 3.0)] + [np.full(3000, 20.0), np.zeros(3000)])
+    vectorised = analysis.balloon_windkessel_many(rates, 0.001, 3.0)
+    for rate, (t_v, bold_v, y_v) in zip(rates, vectorised):
+        t_s, bold_s, y_s = analysis.balloon_windkessel(rate, 0.001, 3.0)
+        assert t_v.size == t_s.size
+        np.testing.assert_allclose(t_v, t_s, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(y_v, y_s, rtol=1e-11, atol=1e-14)
+        np.testing.assert_allclose(bold_v, bold_s, rtol=0, atol=1e-13)
+    with pytest.raises(ParameterError):
+        analysis.resolve_params({"bold_solver": "euler"})
 
 
 def test_fc_of_identical_signals_is_one_and_the_comparison_vector_is_the_lower_triangle():
     rng = np.random.default_rng(6)
     rates = rng.uniform(0.005, 0.02, size=(34, 1500))
     rates[7] = rates[3]
-    bold = analysis.bold_signals(rates, 1.0, 1500.0, t_start_ms=500.0)
-    assert bold["time_s"][0] == 0.5 and bold["time_s"][-1] == 1.5 and bold["area"].shape == (34, 1001)
-    fc = analysis.fc_matrix(bold["area"])
-    assert fc[3, 7] == pytest.approx(1.0, abs=1e-12)
+    for solver in ("scipy", "vectorised"):
+        bold = analysis.bold_signals(rates, 1.0, 1500.0, t_start_ms=500.0, solver=solver)
+        assert bold["time_s"][0] == 0.5 and bold["time_s"][-1] == 1.5 and bold["area"].shape == (34, 1001)
+        fc = analysis.fc_matrix(bold["area"])
+        assert fc[3, 7] == pytest.approx(1.0, abs=1e-12)
     assert analysis.fc_matrix(np.vstack([rates[0], rates[0]]))[0, 1] == pytest.approx(1.0)
     vector = analysis.fc_vector(fc, exclude_diagonal=False)
     assert vector.size == 34 * 35 // 2 and vector[0] == pytest.approx(1.0)  # includes the diagonal (Q17)
@@ -315,6 +396,20 @@ def test_missing_fmri_is_reported_unavailable(tmp_path, monkeypatch):
     assert "optional" in results["fc"]["experimental"]["reason"]
     assert results["ks_rates"]["available"] is False
     data._verified_mirror_file.cache_clear()
+
+
+def test_available_fmri_gives_the_reported_comparisons(monkeypatch):
+    rng = np.random.default_rng(9)
+    data, roi_names = synthetic_fmri(rng)
+    monkeypatch.setattr(analysis, "load_experimental_fc", lambda: analysis.experimental_fc(data, roi_names))
+    st = make_trains({k: [poisson_train(np.random.default_rng(k), 20.0, 0.0, 1000.0)] for k in range(0, N_POP, 8)},
+                     t_sim_ms=1000.0)
+    results = analysis.analyse_spike_trains(st, _toy_network(st.neuron_numbers), {"bold_solver": "vectorised"})
+    experimental = results["fc"]["experimental"]
+    assert experimental["available"] is True and experimental["lh"].shape == (34, 34)
+    for key in ("lh_vs_synaptic", "lh_vs_bold", "rh_vs_synaptic", "rh_vs_bold", "lh_inter_subject_mean"):
+        assert -1.0 <= experimental[key] <= 1.0, key
+    assert experimental["rh_subject_vs_synaptic"].shape == (19,)
 
 
 def _toy_network(neuron_numbers):
@@ -385,6 +480,22 @@ def test_load_chi_scan_main_family_is_sorted_and_has_the_headline_values():
         analysis.load_chi_scan("no_such_family")
 
 
+SPEC_CHI_GRIDS = {  # model §10.4
+    "lichtman_chii2_different_seed": [0, 1, 1.25, 1.5] + [1.6 + 0.1 * k for k in range(15)],
+    "lichtman_chii2_distributed_params": [0] + [1 + 0.25 * k for k in range(9)] + [4],
+    "lichtman_chii2_smaller_g": [0, 1, 1.25, 1.5, 1.75, 2],
+    "lower_e_to_i": [0, 1] + [1.5 + 0.1 * k for k in range(6)] + [2.2 + 0.2 * k for k in range(5)],
+    "lichtman_chii2_different_seed_factor10per7": [0, 1] + [1.5 + 0.1 * k for k in range(36)],
+}
+
+
+@pytest.mark.parametrize("folder", sorted(SPEC_CHI_GRIDS))
+def test_every_chi_scan_folder_has_the_documented_grid_and_complete_tables(folder):
+    scan = analysis.load_chi_scan(folder)
+    np.testing.assert_allclose(scan.index.to_numpy(), SPEC_CHI_GRIDS[folder], atol=1e-9)
+    assert not scan.isna().any().any()
+
+
 def test_chi_scan_samples_and_fc_have_the_documented_sizes():
     samples = analysis.load_chi_scan_samples(MAIN_SCAN)
     assert samples["rates"]["groundstate"].size == 18_560 and samples["rates"]["bestfit"].size == 45_696
@@ -409,8 +520,9 @@ def test_chi_scan_samples_from_spikes_use_two_second_windows_and_the_strict_rule
 
 
 def test_parameters_reject_unknown_keys_and_keep_the_documented_defaults():
-    p = analysis.resolve_params({"exclude_diagonal": False, "bold": {"kappa": 0.7}})
+    p = analysis.resolve_params({"exclude_diagonal": False, "bold": {"kappa": 0.7}, "raster": {"fraction": 0.5}})
     assert p["exclude_diagonal"] is False and p["bold"]["kappa"] == 0.7 and p["bold"]["gamma"] == 0.41
+    assert p["raster"] == {"fraction": 0.5, "t_start_ms": 500.0, "t_stop_ms": 750.0, "seed": 2903}
     d = analysis.ANALYSIS_DEFAULTS
     assert (d["t_start_ms"], d["bin_ms"], d["cc_sample"], d["min_spikes"], d["lvr_R_ms"]) == (500.0, 1.0, 2000, 10, 2.0)
     assert d["exclude_diagonal"] is True

@@ -20,7 +20,8 @@ Conventions (spec §8.1, quirks Q14–Q19):
 Window conventions, as in the spec: mean and individual rates count spikes in [t_start, t_stop);
 CV and LvR use [t_start, t_stop]; correlation trains are binned on [t_start, t_sim] (a spike at
 exactly t_sim falls into the last bin); rate histograms use [0, t_sim) whatever t_start is (Q15).
-NEST stamps spikes at the end of a time step, so spikes at exactly t_sim occur.
+NEST stamps spikes at the end of a time step, so spikes at exactly t_sim occur. A spike at t goes
+into bin floor((t - t0) / width + 1e-9), so that grid times on a bin edge stay in their bin.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 import time
 from dataclasses import dataclass
 from functools import cached_property
@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from . import tables
-from .errors import DataError, OptionalDataMissing, ParameterError
+from .errors import DataError, ParameterError
 
 # ---------------------------------------------------------------------------------------------
 # Parameters
@@ -66,6 +66,14 @@ from .errors import DataError, OptionalDataMissing, ParameterError
 #:   without it the comparison is reported as unavailable.
 #: * ``mfc_mat`` (None): path to the optional Minxha et al. ``mfc.mat``; the KS rate similarity
 #:   (§8.12) is computed only when it is given (layout assumed in :func:`load_mfc_baseline_rates`).
+#: * ``raster`` (§8.14): the spikes kept for raster plots: a seeded random ``fraction`` (0.03) of
+#:   the present neurons of every population, spikes in [``t_start_ms``, ``t_stop_ms``) (500–750 ms),
+#:   generator seed ``seed`` (2903); see :func:`raster_sample`.
+#: * ``bold_solver`` ("scipy"): "scipy" integrates each area with ``solve_ivp`` (RK45, default
+#:   tolerances), as specified; "vectorised" uses :func:`rk45_many`, the same method and step-size
+#:   control for all areas at once (about 10x faster). The adaptive steps react to round-off
+#:   differences, so the two agree only to the solver tolerance (BOLD series to a few % of their
+#:   range, BOLD-FC comparisons to about 0.001).
 ANALYSIS_DEFAULTS: dict[str, Any] = {
     "t_start_ms": 500.0,
     "t_stop_ms": None,
@@ -79,6 +87,8 @@ ANALYSIS_DEFAULTS: dict[str, Any] = {
     "bold": {"epsilon": 1.0, "kappa": 0.65, "gamma": 0.41, "tau": 0.98, "alpha": 0.32, "rho": 0.34, "V0": 0.02},
     "experimental_fc": True,
     "mfc_mat": None,
+    "raster": {"fraction": 0.03, "t_start_ms": 500.0, "t_stop_ms": 750.0, "seed": 2903},
+    "bold_solver": "scipy",
 }
 
 FILE_TYPE = "humam.analysis"
@@ -100,14 +110,18 @@ def resolve_params(params: dict | None = None) -> dict:
             raise ParameterError(
                 f"Unknown analysis parameter '{key}'. Known: {', '.join(sorted(ANALYSIS_DEFAULTS))}."
             )
-        if key == "bold":
-            unknown = sorted(set(value) - set(merged["bold"]))
+        if isinstance(merged[key], dict):
+            if not isinstance(value, dict):
+                raise ParameterError(f"analysis.{key} must be a mapping with keys {', '.join(merged[key])}.")
+            unknown = sorted(set(value) - set(merged[key]))
             if unknown:
-                raise ParameterError(f"Unknown analysis.bold parameter(s) {', '.join(unknown)}; "
-                                     f"known: {', '.join(merged['bold'])}.")
-            merged["bold"].update({k: float(v) for k, v in value.items()})
+                raise ParameterError(f"Unknown analysis.{key} parameter(s) {', '.join(unknown)}; "
+                                     f"known: {', '.join(merged[key])}.")
+            merged[key].update({k: type(merged[key][k])(v) for k, v in value.items()})
         else:
             merged[key] = value
+    if merged["bold_solver"] not in ("scipy", "vectorised"):
+        raise ParameterError(f"analysis.bold_solver must be 'scipy' or 'vectorised', got {merged['bold_solver']!r}.")
     for key in ("bin_ms", "lvr_R_ms"):
         if not float(merged[key]) > 0:
             raise ParameterError(f"analysis.{key} must be > 0, got {merged[key]!r}.")
@@ -180,9 +194,14 @@ class SpikeTrains:
         return self.present - self.offsets[self.present_population]
 
     @cached_property
+    def population_bounds(self) -> np.ndarray:
+        """(273,) the spikes of population p are ``neuron[bounds[p]:bounds[p+1]]``."""
+        return np.searchsorted(self.neuron, self.offsets)
+
+    @cached_property
     def spike_population(self) -> np.ndarray:
         """(S,) canonical population index of every spike."""
-        return self.present_population[self.spike_rank]
+        return np.repeat(np.arange(tables.N_POPULATIONS, dtype=np.int64), np.diff(self.population_bounds))
 
     @property
     def n_spikes(self) -> int:
@@ -211,11 +230,23 @@ def spike_trains_from_arrays(neuron_numbers, population_index, node_id, times_ms
     if times.size > 1:
         same_population = population_index[1:] == population_index[:-1]
         if np.all((times[1:] >= times[:-1]) | ~same_population) and np.all(population_index[1:] >= population_index[:-1]):
-            order = np.argsort(neuron, kind="stable")
+            order = _stable_argsort(neuron)
         else:
             order = np.lexsort((times, neuron))
         neuron, times = neuron[order], times[order]
     return SpikeTrains(neuron_numbers=neuron_numbers, t_sim_ms=float(t_sim_ms), neuron=neuron, times_ms=times)
+
+
+def _stable_argsort(keys: np.ndarray) -> np.ndarray:
+    """Stable argsort of non-negative integers: NumPy's radix sort on 16-bit digits (one or two
+    passes) where the keys fit into 32 bits, else its merge sort."""
+    largest = int(keys.max()) if keys.size else 0
+    if keys.size == 0 or largest >= 2**32:
+        return np.argsort(keys, kind="stable")
+    if largest < 2**16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    return order[np.argsort((keys[order] >> 16).astype(np.uint16), kind="stable")]
 
 
 def _population_label_index() -> dict[str, int]:
@@ -256,11 +287,23 @@ def read_spike_trains(path: str | Path, neuron_numbers=None) -> SpikeTrains:
                 f"{'/'.join(tables.POPULATIONS[bad[0]])} has {sizes[bad[0]]} neurons in the spike file and "
                 f"{neuron_numbers[bad[0]]} in the network."
             )
-    parts.sort(key=lambda part: part[0])  # canonical population order
-    population = np.concatenate([np.full(ids.size, i, dtype=np.int64) for i, ids, _ in parts] or [np.zeros(0, np.int64)])
-    node_id = np.concatenate([ids.astype(np.int64) for _, ids, _ in parts] or [np.zeros(0, np.int64)])
-    time_ms = np.concatenate([ts for _, _, ts in parts] or [np.zeros(0)])
-    return spike_trains_from_arrays(neuron_numbers, population, node_id, time_ms, t_sim)
+    parts.sort(key=lambda part: part[0])  # canonical population order = global id order
+    offsets = np.concatenate(([0], np.cumsum(neuron_numbers)))
+    neurons, times = [], []
+    for index, ids, ts in parts:
+        if ids.size == 0:
+            continue
+        if ids.max() >= neuron_numbers[index]:
+            raise DataError(f"{path}: population {'/'.join(tables.POPULATIONS[index])} has a node id beyond its size.")
+        if np.all(ts[1:] >= ts[:-1]):  # the file's order (time, then id): a stable sort by id suffices
+            order = _stable_argsort(ids)
+        else:
+            order = np.lexsort((ts, ids))
+        neurons.append(ids[order].astype(np.int64) + offsets[index])
+        times.append(ts[order])
+    return SpikeTrains(neuron_numbers=neuron_numbers, t_sim_ms=t_sim,
+                       neuron=np.concatenate(neurons) if neurons else np.zeros(0, dtype=np.int64),
+                       times_ms=np.concatenate(times).astype(np.float64) if times else np.zeros(0))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,7 +340,8 @@ def population_mean_rates(st: SpikeTrains, t_start_ms: float, t_stop_ms: float) 
 def area_mean_rates(st: SpikeTrains, t_start_ms: float, t_stop_ms: float) -> np.ndarray:
     """(34,) area rate in spikes/s: the area's spikes in [t_start, t_stop) over its total neurons."""
     counts = _population_to_area(population_spike_counts(st, t_start_ms, t_stop_ms))
-    return counts / _population_to_area(st.neuron_numbers) / _duration_s(t_start_ms, t_stop_ms)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return counts / _population_to_area(st.neuron_numbers) / _duration_s(t_start_ms, t_stop_ms)
 
 
 def individual_rates(st: SpikeTrains, t_start_ms: float, t_stop_ms: float) -> np.ndarray:
@@ -326,24 +370,35 @@ def interval_statistics(train: np.ndarray, times_ms: np.ndarray, n_trains: int, 
     """
     train = np.asarray(train, dtype=np.int64)
     times_ms = np.asarray(times_ms, dtype=np.float64)
-    n_spikes = np.bincount(train, minlength=n_trains)
-    same = train[1:] == train[:-1]
-    isi = np.diff(times_ms)[same]
-    owner = train[1:][same]
-    n_isi = np.bincount(owner, minlength=n_trains)
+    trains, starts, n = _runs(train)
+    ends = starts + n - 1  # last spike of each train
+    n_spikes = np.zeros(n_trains, dtype=np.int64)
+    cv = np.full(n_trains, np.nan)
+    lvr = np.full(n_trains, np.nan)
+    n_spikes[trains] = n
+    if trains.size == 0:
+        return {"n_spikes": n_spikes, "cv": cv, "lvr": lvr}
+    # isi[j] = t[j+1] - t[j]; entries at the train ends cross into the next train and are masked
+    isi = np.empty(times_ms.size)
+    np.subtract(times_ms[1:], times_ms[:-1], out=isi[:-1])
+    isi[-1] = 0.0
+    n_isi = n - 1
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean = np.bincount(owner, isi, minlength=n_trains) / n_isi
-        deviation = isi - mean[owner]
-        std = np.sqrt(np.bincount(owner, deviation * deviation, minlength=n_trains) / n_isi)
-        cv = std / mean
-        pair = owner[1:] == owner[:-1]
-        first, second = isi[:-1][pair], isi[1:][pair]
+        mean = (times_ms[ends] - times_ms[starts]) / n_isi  # Σ ISI telescopes
+        deviation = isi - np.repeat(mean, n)
+        deviation[ends] = 0.0
+        deviation *= deviation
+        train_cv = np.sqrt(np.add.reduceat(deviation, starts) / n_isi) / mean
+        first, second = isi[:-1], isi[1:]
         total = first + second
-        term = (1.0 - 4.0 * first * second / (total * total)) * (1.0 + 4.0 * R_ms / total)
-        lvr = 3.0 / (n_isi - 1) * np.bincount(owner[1:][pair], term, minlength=n_trains)
-    qualifying = n_spikes >= min_spikes
-    cv = np.where(qualifying & (n_isi >= 1), cv, np.nan)
-    lvr = np.where(qualifying & (n_isi >= 2), lvr, np.nan)
+        term = np.empty(times_ms.size)
+        term[:-1] = (1.0 - 4.0 * first * second / (total * total)) * (1.0 + 4.0 * R_ms / total)
+        term[ends] = 0.0  # pairs whose first or second ISI crosses a train end
+        term[np.maximum(ends - 1, starts)] = 0.0
+        train_lvr = 3.0 / (n_isi - 1) * np.add.reduceat(term, starts)
+    qualifying = n >= min_spikes
+    cv[trains] = np.where(qualifying & (n_isi >= 1), train_cv, np.nan)
+    lvr[trains] = np.where(qualifying & (n_isi >= 2), train_lvr, np.nan)
     return {"n_spikes": n_spikes, "cv": cv, "lvr": lvr}
 
 
@@ -405,12 +460,15 @@ def mean_pairwise_correlation(train: np.ndarray, times_ms: np.ndarray, group: np
     n_bins = _n_bins(t_start_ms, t_stop_ms, bin_ms)
     window = (times_ms >= t_start_ms) & (times_ms <= t_stop_ms)
     spike_train, t = train[window], times_ms[window]
-    spike_bin = np.minimum(np.floor((t - t_start_ms) / bin_ms).astype(np.int64), n_bins - 1)
-    trains, first_spike, s = _runs(spike_train)  # s: spikes of each train in the window
-    row = np.repeat(np.arange(trains.size, dtype=np.int64), s)
-    # counts per (train, bin): keys are sorted because bins increase with time within a train
-    _, key_start, multiplicity = _runs(spike_train * n_bins + spike_bin)
-    q = np.bincount(row[key_start], multiplicity * multiplicity, minlength=trains.size).astype(np.int64)  # Σ_b x_b²
+    spike_bin = bin_index(t, t_start_ms, bin_ms)
+    np.minimum(spike_bin, n_bins - 1, out=spike_bin)
+    trains, starts, s = _runs(spike_train)  # s: spikes of each train in the window
+    # Σ_b x_b² = Σ_b x_b + Σ_b x_b (x_b - 1); the second sum is 0 unless a train spikes twice in a bin
+    q = s.copy()
+    if np.any((spike_bin[1:] == spike_bin[:-1]) & (spike_train[1:] == spike_train[:-1])):
+        _, key_start, multiplicity = _runs(spike_train * n_bins + spike_bin)  # sorted: bins grow with time
+        key_row = np.searchsorted(starts, key_start, side="right") - 1
+        q += np.rint(np.bincount(key_row, multiplicity * (multiplicity - 1.0), minlength=trains.size)).astype(np.int64)
     d_scaled = n_bins * q - s * s  # n_bins * Σ_b (x_b - mean)², exact in integers
     non_constant = d_scaled > 0
     candidates = np.flatnonzero(non_constant)
@@ -426,9 +484,9 @@ def mean_pairwise_correlation(train: np.ndarray, times_ms: np.ndarray, group: np
     inv_norm[used] = 1.0 / np.sqrt(d_scaled[used] / n_bins)
     train_group = group[trains]
     centre = np.bincount(train_group, s / n_bins * inv_norm, minlength=n_groups)  # Σ_i mean_i / norm_i
-    spike_used = used[row]
-    summed = np.bincount(train_group[row[spike_used]] * n_bins + spike_bin[spike_used],
-                         inv_norm[row[spike_used]], minlength=n_groups * n_bins).reshape(n_groups, n_bins)
+    index = np.repeat(train_group * n_bins, s)
+    index += spike_bin
+    summed = np.bincount(index, np.repeat(inv_norm, s), minlength=n_groups * n_bins).reshape(n_groups, n_bins)
     squared_norm = np.sum((summed - centre[:, None]) ** 2, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         cc = (squared_norm - n_used) / (n_used * (n_used - 1.0))
@@ -449,21 +507,56 @@ def correlation_coefficients(st: SpikeTrains, t_start_ms: float, t_stop_ms: floa
 # Histograms (§8.7, §8.8)
 
 
+def bin_index(times_ms: np.ndarray, t_start_ms: float, bin_ms: float) -> np.ndarray:
+    """floor((t - t_start) / bin + 1e-9) as int64: spike times on the simulation grid that lie on a bin
+    edge (e.g. 2000.3 ms for 0.1 ms bins) are not pushed into the previous bin by rounding error."""
+    return np.floor((np.asarray(times_ms) - t_start_ms) / bin_ms + 1e-9).astype(np.int64)
+
+
+def population_counts(st: SpikeTrains, t_start_ms: float, t_stop_ms: float, bin_ms: float) -> np.ndarray:
+    """(272, B) spike counts per population in B = (t_stop - t_start) / bin_ms bins of
+    [t_start, t_start + B bin_ms) (half-open); for example 0.1 ms bins around a perturbation (F7)."""
+    n_bins = _n_bins(t_start_ms, t_stop_ms, bin_ms)
+    index = bin_index(st.times_ms, t_start_ms, bin_ms)
+    inside = (index >= 0) & (index < n_bins)
+    flat = st.spike_population[inside] * n_bins + index[inside]
+    return np.bincount(flat, minlength=tables.N_POPULATIONS * n_bins).reshape(tables.N_POPULATIONS, n_bins)
+
+
 def rate_histograms(st: SpikeTrains, bin_ms: float = 1.0) -> dict[str, np.ndarray]:
     """Rate histograms over [0, t_sim) in spikes/ms per neuron (§8.7, Q15).
 
     Returns ``time_ms`` (T,) bin starts, ``population`` (272, T) spikes per bin / bin width / N_pop (0
     for empty populations) and ``area`` (34, T) the area's spikes / bin width / its total neurons.
     """
-    n_bins = _n_bins(0.0, st.t_sim_ms, bin_ms)
-    inside = (st.times_ms >= 0.0) & (st.times_ms < n_bins * bin_ms)
-    index = st.spike_population[inside] * n_bins + np.floor(st.times_ms[inside] / bin_ms).astype(np.int64)
-    counts = np.bincount(index, minlength=tables.N_POPULATIONS * n_bins).reshape(tables.N_POPULATIONS, n_bins)
+    counts = population_counts(st, 0.0, st.t_sim_ms, bin_ms)
     n = st.neuron_numbers.astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         population = np.where(n[:, None] > 0, counts / bin_ms / n[:, None], 0.0)
-    area = _population_to_area(counts) / bin_ms / _population_to_area(n)[:, None]
-    return {"time_ms": np.arange(n_bins) * float(bin_ms), "population": population, "area": area}
+        area = _population_to_area(counts) / bin_ms / _population_to_area(n)[:, None]
+    return {"time_ms": np.arange(counts.shape[1]) * float(bin_ms), "population": population, "area": area}
+
+
+def raster_sample(st: SpikeTrains, fraction: float, t_start_ms: float, t_stop_ms: float,
+                  seed: int = 2903) -> dict[str, np.ndarray]:
+    """Spikes in [t_start, t_stop) of a seeded random ``fraction`` of the present neurons of every
+    population (ceil(fraction x present), so every population that spiked shows at least one neuron).
+    Silent neurons are not eligible (Q14). Returns per-spike ``population_index``, ``node_id`` and
+    ``times_ms`` sorted by (population, node id, time), and per population ``sampled_neurons`` (272,)."""
+    rng = np.random.default_rng(seed)
+    key = rng.random(st.present.size)
+    population = st.present_population
+    order = np.lexsort((key, population))  # random order within each population
+    sorted_population = population[order]
+    rank = np.arange(order.size) - np.searchsorted(sorted_population, sorted_population, side="left")
+    present = np.bincount(population, minlength=tables.N_POPULATIONS)
+    quota = np.ceil(fraction * present - 1e-9).astype(np.int64)
+    chosen = np.zeros(st.present.size, dtype=bool)
+    chosen[order[rank < quota[sorted_population]]] = True
+    keep = chosen[st.spike_rank] & (st.times_ms >= t_start_ms) & (st.times_ms < t_stop_ms)
+    rank_of_spike = st.spike_rank[keep]
+    return {"population_index": population[rank_of_spike], "node_id": st.present_node_id[rank_of_spike],
+            "times_ms": st.times_ms[keep], "sampled_neurons": np.bincount(population[chosen], minlength=tables.N_POPULATIONS)}
 
 
 def grouped_histograms(values: np.ndarray, group: np.ndarray, n_groups: int, bins: int = 250) -> tuple[np.ndarray, np.ndarray]:
@@ -583,18 +676,165 @@ def balloon_windkessel(rate_hz: np.ndarray, sample_dt_s: float, t_end_s: float, 
     interp = np.interp
 
     def rhs(t, y):
-        s, f, v, q = y
-        zt = interp(t, sample_t, z)
+        s, f, v, q = y.tolist()  # Python floats: the same IEEE operations, less overhead
+        if not (v > 0 and f != 0):  # only in trial steps that the solver then rejects
+            return [math.nan] * 4
+        zt = float(interp(t, sample_t, z))
         v_pow = v ** (1.0 / alpha)
-        return (eps * zt - kappa * s - gamma * (f - 1.0), s, (f - v_pow) / tau,
-                (f * (1.0 - (1.0 - rho) ** (1.0 / f)) / rho - v_pow * q / v) / tau)
+        return [eps * zt - kappa * s - gamma * (f - 1.0), s, (f - v_pow) / tau,
+                (f * (1.0 - (1.0 - rho) ** (1.0 / f)) / rho - v_pow * q / v) / tau]
 
-    solution = solve_ivp(rhs, (0.0, float(t_end_s)), [0.0, 1.0, 1.0, 1.0])
+    with np.errstate(invalid="ignore"):  # trial steps that leave the domain (v < 0) are rejected by the solver
+        solution = solve_ivp(rhs, (0.0, float(t_end_s)), [0.0, 1.0, 1.0, 1.0])
     if not solution.success:
         raise RuntimeError(f"BOLD integration failed: {solution.message}")
     s, f, v, q = solution.y
     bold = float(p["V0"]) * (7.0 * rho * (1.0 - q) + 2.0 * (1.0 - q / v) + (2.0 * rho - 0.2) * (1.0 - v))
     return solution.t, bold, solution.y
+
+
+# Dormand–Prince 5(4) coefficients (the RK45 method of SciPy's solve_ivp)
+_DP_C = np.array([0.0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1.0])
+_DP_A = (
+    (),
+    (1 / 5,),
+    (3 / 40, 9 / 40),
+    (44 / 45, -56 / 15, 32 / 9),
+    (19372 / 6561, -25360 / 2187, 64448 / 6561, -212 / 729),
+    (9017 / 3168, -355 / 33, 46732 / 5247, 49 / 176, -5103 / 18656),
+)
+_DP_B = (35 / 384, 0.0, 500 / 1113, 125 / 192, -2187 / 6784, 11 / 84)
+_DP_E = (-71 / 57600, 0.0, 71 / 16695, -71 / 1920, 17253 / 339200, -22 / 525, 1 / 40)
+
+
+def _rms(x: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.mean(x * x, axis=1))
+
+
+def rk45_many(fun, y0: np.ndarray, t_end: float, rtol: float = 1e-3, atol: float = 1e-6) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Integrate n independent systems dy/dt = fun(t, y) from t = 0 to ``t_end`` with the adaptive
+    Dormand–Prince 5(4) method and the step-size control of SciPy's ``solve_ivp(method="RK45")``
+    (its initial-step rule, error norm, safety 0.9, factors 0.2–10, no increase right after a
+    rejection), each system with its own steps, all advanced together.
+
+    ``fun(t, y, rows)`` evaluates the systems ``rows`` at their times ``t`` (m,) and states ``y``
+    (m, d) and returns (m, d). Returns per system (t, y) at its accepted steps, t[0] = 0 and
+    y (d, points), like ``solve_ivp``'s ``t`` and ``y``.
+    """
+    y = np.array(y0, dtype=float)
+    n, d = y.shape
+    every = np.arange(n)
+    t = np.zeros(n)
+    f = fun(t, y, every)
+    # initial step
+    scale = atol + np.abs(y) * rtol
+    d0, d1 = _rms(y / scale), _rms(f / scale)
+    h0 = np.where((d0 < 1e-5) | (d1 < 1e-5), 1e-6, 0.01 * d0 / np.where(d1 > 0, d1, 1.0))
+    h0 = np.minimum(h0, t_end)
+    f1 = fun(t + h0, y + h0[:, None] * f, every)
+    d2 = _rms((f1 - f) / scale) / h0
+    with np.errstate(divide="ignore"):
+        h1 = np.where((d1 <= 1e-15) & (d2 <= 1e-15), np.maximum(1e-6, h0 * 1e-3),
+                      (0.01 / np.maximum(d1, d2)) ** (1.0 / 5.0))
+    h_abs = np.minimum(np.minimum(100 * h0, h1), t_end)
+    first_try = np.ones(n, dtype=bool)
+    rejected = np.zeros(n, dtype=bool)
+    active = np.ones(n, dtype=bool) if t_end > 0 else np.zeros(n, dtype=bool)
+    rec_rows, rec_t, rec_y = [every], [t.copy()], [y.copy()]
+    K = np.empty((7, n, d))
+    while np.any(active):
+        rows = np.flatnonzero(active)
+        tt, yy = t[rows], y[rows]
+        ha = h_abs[rows]
+        min_step = 10 * np.abs(np.nextafter(tt, np.inf) - tt)
+        ha = np.where(first_try[rows] & (ha < min_step), min_step, ha)
+        if np.any(ha < min_step):
+            raise RuntimeError("BOLD integration failed: required step size is less than spacing between numbers.")
+        t_new = tt + ha
+        t_new = np.where(t_new - t_end > 0, t_end, t_new)
+        h = t_new - tt
+        ha = np.abs(h)
+        k = K[:, : rows.size]
+        k[0] = f[rows]
+        for stage in range(1, 6):
+            dy = k[0] * _DP_A[stage][0]
+            for j in range(1, stage):
+                dy += k[j] * _DP_A[stage][j]
+            k[stage] = fun(tt + _DP_C[stage] * h, yy + dy * h[:, None], rows)
+        step = k[0] * _DP_B[0]
+        for j in range(1, 6):
+            step += k[j] * _DP_B[j]
+        y_new = yy + h[:, None] * step
+        f_new = fun(t_new, y_new, rows)
+        k[6] = f_new
+        error = k[0] * _DP_E[0]
+        for j in range(1, 7):
+            error += k[j] * _DP_E[j]
+        error *= h[:, None]
+        scale = atol + np.maximum(np.abs(yy), np.abs(y_new)) * rtol
+        with np.errstate(invalid="ignore", divide="ignore"):
+            error_norm = _rms(error / scale)
+            grow = 0.9 * error_norm ** (-1.0 / 5.0)
+        accept = error_norm < 1
+        factor = np.where(error_norm == 0, 10.0, np.minimum(10.0, grow))
+        factor = np.where(rejected[rows], np.minimum(1.0, factor), factor)
+        shrink = np.where(grow > 0.2, grow, 0.2)  # max(0.2, ·) that also maps NaN to 0.2
+        h_abs[rows] = np.where(accept, ha * factor, ha * shrink)
+        done = rows[accept]
+        t[done], y[done], f[done] = t_new[accept], y_new[accept], f_new[accept]
+        rejected[rows] = ~accept
+        first_try[rows] = accept
+        active[done[t[done] >= t_end]] = False
+        if done.size:
+            rec_rows.append(done)
+            rec_t.append(t_new[accept])
+            rec_y.append(y_new[accept])
+    rows_all = np.concatenate(rec_rows)
+    order = np.argsort(rows_all, kind="stable")  # chronological within each system
+    t_all, y_all = np.concatenate(rec_t)[order], np.concatenate(rec_y)[order]
+    bounds = np.cumsum(np.bincount(rows_all, minlength=n))[:-1]
+    return [(ts, ys.T) for ts, ys in zip(np.split(t_all, bounds), np.split(y_all, bounds))]
+
+
+def balloon_windkessel_many(rates_hz: np.ndarray, sample_dt_s: float, t_end_s: float, params: dict | None = None):
+    """:func:`balloon_windkessel` for many areas at once, (n, T) rates, with :func:`rk45_many`
+    (the same method and step control as ``solve_ivp``, every area with its own steps). Returns per
+    area (t, bold, y)."""
+    p = {**ANALYSIS_DEFAULTS["bold"], **(params or {})}
+    eps, kappa, gamma, tau, alpha, rho = (float(p[k]) for k in ("epsilon", "kappa", "gamma", "tau", "alpha", "rho"))
+    z = np.asarray(rates_hz, dtype=float)
+    n_samples = z.shape[1]
+    dt = float(sample_dt_s)
+    sample_t = np.arange(n_samples) * dt
+
+    def interpolate(t, rows):
+        j = np.clip(np.searchsorted(sample_t, t, side="right") - 1, 0, max(n_samples - 2, 0))
+        if n_samples == 1:
+            return z[rows, 0]
+        left, right = z[rows, j], z[rows, j + 1]
+        value = (right - left) / (sample_t[j + 1] - sample_t[j]) * (t - sample_t[j]) + left
+        value = np.where(t >= sample_t[-1], z[rows, -1], value)
+        return np.where(t < sample_t[0], z[rows, 0], value)
+
+    def rhs(t, y, rows):
+        s, f, v, q = y[:, 0], y[:, 1], y[:, 2], y[:, 3]
+        v_pow = v ** (1.0 / alpha)
+        out = np.empty_like(y)
+        out[:, 0] = eps * interpolate(t, rows) - kappa * s - gamma * (f - 1.0)
+        out[:, 1] = s
+        out[:, 2] = (f - v_pow) / tau
+        out[:, 3] = (f * (1.0 - (1.0 - rho) ** (1.0 / f)) / rho - v_pow * q / v) / tau
+        return out
+
+    y0 = np.tile([0.0, 1.0, 1.0, 1.0], (z.shape[0], 1))
+    with np.errstate(invalid="ignore", divide="ignore"):  # trial steps leaving the domain are rejected
+        solutions = rk45_many(rhs, y0, float(t_end_s))
+    result = []
+    for ts, ys in solutions:
+        s, f, v, q = ys
+        bold = float(p["V0"]) * (7.0 * rho * (1.0 - q) + 2.0 * (1.0 - q / v) + (2.0 * rho - 0.2) * (1.0 - v))
+        result.append((ts, bold, ys))
+    return result
 
 
 def bold_steady_state(rate_hz: float, params: dict | None = None) -> dict[str, float]:
@@ -621,20 +861,27 @@ def interpolate_linear_extrapolate(x: np.ndarray, y: np.ndarray, grid: np.ndarra
 
 
 def bold_signals(area_histogram: np.ndarray, bin_ms: float, t_sim_ms: float, t_start_ms: float = 500.0,
-                 params: dict | None = None) -> dict[str, np.ndarray]:
+                 params: dict | None = None, solver: str = "scipy") -> dict[str, np.ndarray]:
     """BOLD of every area (§8.10) resampled onto t_start ... t_sim in ``bin_ms`` steps (§8.11, Q18).
 
     ``area_histogram`` (34, T) is the area rate histogram in spikes/ms per neuron; the input is
-    that × 1000 (spikes/s) sampled at the bin starts. Returns ``time_s`` (T',), ``area`` (34, T') and
-    ``solver_points`` (34,), the number of points the solver returned per area.
+    that × 1000 (spikes/s) sampled at the bin starts. ``solver`` is "scipy" (:func:`balloon_windkessel`
+    per area) or "vectorised" (:func:`balloon_windkessel_many`). Returns ``time_s`` (T',), ``area``
+    (34, T') and ``solver_points`` (34,), the number of points the solver returned per area.
     """
     area_histogram = np.asarray(area_histogram, dtype=float)
     n_grid = int(math.floor((t_sim_ms - t_start_ms) / bin_ms + 1e-9)) + 1
     grid_s = (t_start_ms + np.arange(n_grid) * bin_ms) / 1000.0
     out = np.zeros((area_histogram.shape[0], n_grid))
     points = np.zeros(area_histogram.shape[0], dtype=np.int64)
-    for a, rate in enumerate(area_histogram * 1000.0):
-        t, bold, _ = balloon_windkessel(rate, bin_ms / 1000.0, t_sim_ms / 1000.0, params)
+    rates = area_histogram * 1000.0
+    if solver == "vectorised":
+        solutions = balloon_windkessel_many(rates, bin_ms / 1000.0, t_sim_ms / 1000.0, params)
+    elif solver == "scipy":
+        solutions = (balloon_windkessel(rate, bin_ms / 1000.0, t_sim_ms / 1000.0, params) for rate in rates)
+    else:
+        raise ParameterError(f"Unknown BOLD solver {solver!r}; use 'scipy' or 'vectorised'.")
+    for a, (t, bold, _) in enumerate(solutions):
         out[a] = interpolate_linear_extrapolate(t, bold, grid_s)
         points[a] = t.size
     return {"time_s": grid_s, "area": out, "solver_points": points}
@@ -718,7 +965,11 @@ def load_experimental_fc() -> dict[str, np.ndarray]:
 
     path = data.data_path(FMRI_ARRAY)
     roi_names = data.data_path(FMRI_ROIS).read_text().splitlines()
-    return experimental_fc(np.load(path), roi_names)
+    try:
+        bold = np.load(path)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"The fMRI array {path} cannot be read as a NumPy array: {exc}") from exc
+    return experimental_fc(bold, roi_names)
 
 
 def compare_with_experimental_fc(experimental: dict[str, np.ndarray], synaptic_fc: np.ndarray, bold_fc: np.ndarray,
@@ -811,18 +1062,21 @@ def analyse_spike_trains(st: SpikeTrains, net, params: dict | None = None) -> di
         raise ParameterError(f"The analysis window [{t_start}, {t_stop}] ms must lie within [0, {st.t_sim_ms}] ms.")
     bin_ms = float(p["bin_ms"])
     timings: dict[str, float] = {}
+    cpu_timings: dict[str, float] = {}
     results: dict[str, Any] = {}
 
     def timed(name, fn, *args, **kwargs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         value = fn(*args, **kwargs)
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
+        cpu_timings[name] = cpu_timings.get(name, 0.0) + time.process_time() - cpu
         return value
 
     area, layer, pop = (np.array(x, dtype=str) for x in zip(*tables.POPULATIONS))
     results["populations"] = {"area": area, "layer": layer, "population": pop, "neuron_numbers": st.neuron_numbers}
     results["areas"] = np.array(tables.AREAS, dtype=str)
-    results["window"] = {"t_start_ms": t_start, "t_stop_ms": t_stop, "t_sim_ms": st.t_sim_ms, "bin_ms": bin_ms}
+    results["window"] = {"t_start_ms": t_start, "t_stop_ms": t_stop, "t_sim_ms": st.t_sim_ms, "bin_ms": bin_ms,
+                         "cc_window_ms": np.array([t_start, st.t_sim_ms])}
 
     pop_rates = timed("population_rates", population_mean_rates, st, t_start, t_stop)
     area_rates = timed("population_rates", area_mean_rates, st, t_start, t_stop)
@@ -831,7 +1085,7 @@ def analyse_spike_trains(st: SpikeTrains, net, params: dict | None = None) -> di
     cc, cc_trains = timed("correlation", correlation_coefficients, st, t_start, st.t_sim_ms, bin_ms, int(p["cc_sample"]))
     results["population"] = {
         "rate_hz": pop_rates, "cv_isi": irregularity["population_cv_isi"], "lvr": irregularity["population_lvr"],
-        "cc": cc, "irregularity_neurons": irregularity["qualifying_neurons"], "cc_trains": cc_trains,
+        "cc": cc, "cv_lvr_neurons": irregularity["qualifying_neurons"], "cc_trains": cc_trains,
     }
     results["area"] = {"rate_hz": area_rates}
     results["neurons"] = {
@@ -842,6 +1096,9 @@ def analyse_spike_trains(st: SpikeTrains, net, params: dict | None = None) -> di
     histograms = timed("rate_histograms", rate_histograms, st, bin_ms)
     results["rate_histogram"] = {"time_ms": histograms["time_ms"], "population_per_ms": histograms["population"],
                                  "area_per_ms": histograms["area"]}
+    raster = p["raster"]
+    results["raster"] = {**timed("raster", raster_sample, st, raster["fraction"], raster["t_start_ms"],
+                                 raster["t_stop_ms"], raster["seed"]), **raster}
     results["spike_count_histogram"] = timed("spike_count_histograms", spike_count_histograms, st,
                                              int(p["count_histogram_bins"]))
 
@@ -849,11 +1106,11 @@ def analyse_spike_trains(st: SpikeTrains, net, params: dict | None = None) -> di
                      net.indegrees, net.neuron_numbers, source_tau_syn_ms(net), float(net.resolution_ms),
                      int(p["current_kernel_samples"]))
     results["synaptic_current"] = {"time_ms": histograms["time_ms"], "area_pA": currents}
-    bold = timed("bold", bold_signals, histograms["area"], bin_ms, st.t_sim_ms, t_start, p["bold"])
+    bold = timed("bold", bold_signals, histograms["area"], bin_ms, st.t_sim_ms, t_start, p["bold"], p["bold_solver"])
     results["bold"] = {"time_s": bold["time_s"], "area": bold["area"], "solver_points": bold["solver_points"]}
 
     exclude = bool(p["exclude_diagonal"])
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     synaptic_fc = fc_matrix(currents[:, histograms["time_ms"] >= t_start])
     bold_fc = fc_matrix(bold["area"])
     fc: dict[str, Any] = {"synaptic": synaptic_fc, "bold": bold_fc, "exclude_diagonal": exclude,
@@ -862,25 +1119,29 @@ def analyse_spike_trains(st: SpikeTrains, net, params: dict | None = None) -> di
     if p["experimental_fc"]:
         try:
             exp_fc = load_experimental_fc()
-        except OptionalDataMissing as exc:
+        except DataError as exc:  # missing (OptionalDataMissing) or unusable: reported, never raised
             experimental = {"available": False, "reason": str(exc)}
         else:
             experimental = {"available": True, "reason": "", "lh": exp_fc["lh"], "rh": exp_fc["rh"],
                             **compare_with_experimental_fc(exp_fc, synaptic_fc, bold_fc, exclude)}
     fc["experimental"] = experimental
     results["fc"] = fc
-    timings["fc"] = time.perf_counter() - start
+    timings["fc"], cpu_timings["fc"] = time.perf_counter() - start, time.process_time() - cpu
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     if p["mfc_mat"]:
-        experimental_rates = load_mfc_baseline_rates(p["mfc_mat"])
-        results["ks_rates"] = {"available": True, "reason": "", "experimental_units_trials": experimental_rates.size,
-                               **ks_rate_similarity(rates, st.present_population // tables.N_POPULATIONS_PER_AREA,
-                                                    experimental_rates)}
+        try:
+            experimental_rates = load_mfc_baseline_rates(p["mfc_mat"])
+        except (DataError, OSError, ValueError) as exc:
+            results["ks_rates"] = {"available": False, "reason": f"{p['mfc_mat']} could not be used: {exc}"}
+        else:
+            results["ks_rates"] = {"available": True, "reason": "", "experimental_samples": experimental_rates.size,
+                                   **ks_rate_similarity(rates, st.present_population // tables.N_POPULATIONS_PER_AREA,
+                                                        experimental_rates)}
     else:
         results["ks_rates"] = {"available": False, "reason": "mfc.mat not given (analysis.mfc_mat); KS rate "
                                                              "similarity skipped"}
-    timings["ks_rates"] = time.perf_counter() - start
+    timings["ks_rates"], cpu_timings["ks_rates"] = time.perf_counter() - start, time.process_time() - cpu
 
     nonempty = st.neuron_numbers > 0
     n_total = st.neuron_numbers.sum()
@@ -895,6 +1156,7 @@ def analyse_spike_trains(st: SpikeTrains, net, params: dict | None = None) -> di
         "synaptic_vs_bold_fc": fc["synaptic_vs_bold"],
     }
     results["timings_s"] = timings
+    results["cpu_timings_s"] = cpu_timings
     return results
 
 
@@ -903,18 +1165,20 @@ def analyse_run(spikes_path: str | Path, network_path: str | Path, params: dict 
 
     Returns a nested dict of arrays and scalars (groups: ``populations``, ``areas``, ``window``,
     ``population`` (272,) rate_hz / cv_isi / lvr / cc, ``area``, ``neurons`` (one row per present
-    neuron), ``rate_histogram``, ``spike_count_histogram``, ``synaptic_current``, ``bold``, ``fc``
-    (with ``experimental``), ``ks_rates``, ``summary``, ``params``, ``timings_s``). Optional inputs that
+    neuron), ``rate_histogram``, ``raster``, ``spike_count_histogram``, ``synaptic_current``, ``bold``,
+    ``fc`` (with ``experimental``), ``ks_rates``, ``summary``, ``params``, and wall-clock and CPU
+    ``timings_s`` / ``cpu_timings_s`` per metric). Optional inputs that
     are missing are reported as ``available = False`` with a reason, never raised.
     """
     from .network import load_network
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     net = load_network(network_path)
     st = read_spike_trains(spikes_path, net.neuron_numbers)
-    read_s = time.perf_counter() - start
+    read_s, read_cpu_s = time.perf_counter() - start, time.process_time() - cpu
     results = analyse_spike_trains(st, net, params)
     results["timings_s"] = {"read": read_s, **results["timings_s"]}
+    results["cpu_timings_s"] = {"read": read_cpu_s, **results["cpu_timings_s"]}
     results["params"] = resolve_params(params)
     return results
 
@@ -949,7 +1213,7 @@ def _write_tree(group, tree: dict) -> None:
             group.create_dataset(key, data=value.astype(object), dtype=h5py.string_dtype())
         else:
             array = np.asarray(value)
-            options = {"compression": "gzip", "compression_opts": 4, "shuffle": True} if array.size > 4096 else {}
+            options = {"compression": "gzip", "compression_opts": 1, "shuffle": True} if array.size > 4096 else {}
             group.create_dataset(key, data=array, **options)
 
 
@@ -976,39 +1240,19 @@ def write_analysis(results: dict, path: str | Path, attrs: dict | None = None) -
     ``os.replace``). Nested dicts become groups. File attributes: file type, format version,
     provenance (package and library versions, git commit, date) and ``attrs`` (non-scalar values are
     stored as JSON)."""
-    import h5py
-
     from . import provenance
+    from .h5io import atomic_h5, attribute_value
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with h5py.File(tmp, "w", track_order=True) as h5:
-            h5.attrs["file_type"] = FILE_TYPE
-            h5.attrs["format_version"] = FORMAT_VERSION
-            h5.attrs["provenance"] = json.dumps(provenance.record(), sort_keys=True)
-            for key, value in (attrs or {}).items():
-                if key in ("file_type", "format_version", "provenance"):
-                    raise ValueError(f"attribute name {key!r} is reserved by the analysis file format")
-                h5.attrs[key] = value if isinstance(value, (str, int, float, bool)) else json.dumps(value, sort_keys=True, default=_json_default)
-            tree = dict(results)
-            if "params" in tree:
-                h5.attrs["params"] = json.dumps(tree.pop("params"), sort_keys=True)
-            _write_tree(h5, tree)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
-def _json_default(value):
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
+    reserved = sorted(set(attrs or {}) & {"provenance", "params"})
+    if reserved:
+        raise ValueError(f"attribute name {reserved[0]!r} is reserved by the analysis file format")
+    tree = dict(results)
+    file_attrs = {"provenance": json.dumps(provenance.record(), sort_keys=True), **(attrs or {})}
+    if "params" in tree:
+        file_attrs["params"] = attribute_value(tree.pop("params"))
+    with atomic_h5(path, FILE_TYPE, FORMAT_VERSION, file_attrs) as h5:
+        _write_tree(h5, tree)
+    return Path(path)
 
 
 def read_analysis(path: str | Path) -> dict:
