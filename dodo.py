@@ -14,7 +14,7 @@ from humam import parameters
 from humam.resources import experiments_dir
 
 DOIT_CONFIG = {
-    "default_tasks": ["verify_data", "network", "simulate"],
+    "default_tasks": ["verify_data", "network", "simulate", "figure"],
     "dep_file": get_var("dep_file", ".doit.db"),
     "backend": "sqlite3",
 }
@@ -84,5 +84,36 @@ def task_simulate():
             "actions": [f"{PROFILE['launcher']} {command}".strip()],
             "file_dep": [str(network_file), _experiment_file(name)],
             "targets": [str(folder / "run.json"), str(folder / "spikes.h5")],
+            "verbosity": 2,
+        }
+
+
+#: Figures drawn from the full-scale network and the shipped chi-scan statistics (figure module ->
+#: the image files it writes).
+NETWORK_FIGURES = {
+    "fig01_overview": ["fig01_overview"],
+    "fig02_connectivity": ["fig02_connectivity"],
+    "fig03_connectome_statistics": ["fig03_connectome_statistics"],
+    "fig05_chi_scan": ["fig05_chi_scan"],
+    "fig05s_chi_scan_variants": [f"fig05s_chi_scan_{family}" for family in (
+        "lichtman_chii2_different_seed_factor10per7", "lichtman_chii2_distributed_params",
+        "lichtman_chii2_smaller_g", "lower_e_to_i")],
+    "figS_autapses_multapses": ["figS_autapses_multapses"],
+    "figT_indegrees": ["figT_indegrees"],
+}
+FIGURE_SOURCES = sorted(str(p) for p in Path("paper_figures").glob("*.py") if not p.stem.startswith("fig"))
+
+
+def task_figure():
+    """Draw each paper figure (PNG, PDF and a JSON sidecar with inputs and status) into OUT/figures."""
+    folder = OUT / "figures"
+    for module, stems in NETWORK_FIGURES.items():
+        yield {
+            "name": module,
+            "actions": [f"python -m paper_figures.{module} --out {folder}"],
+            "file_dep": PACKAGE_SOURCES + FIGURE_SOURCES + [f"paper_figures/{module}.py"],
+            "targets": [str(folder / f"{stem}.{ext}") for stem in stems for ext in ("png", "json")],
+            "task_dep": ["verify_data"],
+            "clean": True,
             "verbosity": 2,
         }

@@ -36,7 +36,8 @@ FAMILIES: dict[str, tuple[float, float]] = {
 MEASURES = (("rates", "1 − KS rates"), ("cv", "1 − KS CV ISI"), ("lvr", "1 − KS LvR"))
 FMRI_FILE = "experimental_data/senden/rsData_7T_DKparcel/rsDATA_7T_DKparcel.npy"
 FMRI_ROIS = "experimental_data/senden/rsData_7T_DKparcel/ROIs.txt"
-FMRI_HOW = "public 7T resting-state fMRI array, source in SOURCES.md; copy it into the data mirror HUMAM_DATA_DIR"
+FMRI_HOW = (f"public 7T resting-state fMRI array: download {data.entry(FMRI_FILE).url} into the data mirror "
+            f"(HUMAM_DATA_DIR) at {FMRI_FILE}")
 
 
 def folder_path(folder: str, name: str) -> str:
