@@ -266,6 +266,14 @@ def test_memory_estimate_matches_the_published_code_at_n_k_0_03():
     assert estimate["total"] == pytest.approx(13.6e9, rel=0.25)
 
 
-def test_memory_estimate_predicts_this_run(reference_run):
-    record = json.loads((reference_run / simulation.RUN_FILE).read_text())
+def test_memory_estimate_predicts_the_peak_of_a_run(tmp_path):
+    # a fresh process: the peak resident memory of this test process includes everything before
+    experiment = tmp_path / "small.yaml"
+    experiment.write_text(
+        f"network:\n  downscaling: {{n_scaling: {SCALE}, k_scaling: {SCALE}}}\n"
+        f"simulation: {{t_sim_ms: {T_SIM_MS}, seed: 2903, threads: 2}}\n"
+    )
+    subprocess.run([sys.executable, "-m", "humam", "simulate", str(experiment), "--out", str(tmp_path / "out")],
+                   check=True, capture_output=True)
+    record = json.loads(next((tmp_path / "out").glob("*/*/run.json")).read_text())
     assert record["memory_estimate_bytes"]["total"] == pytest.approx(record["peak_memory_bytes_per_rank"][0], rel=0.25)
