@@ -37,7 +37,7 @@ def test_scale_types_and_names_are_checked():
         ds.check_scales("0.5", 0.5, "linear")
     with pytest.raises(ParameterError, match="must be a number"):
         ds.check_scales(True, 0.5, "linear")
-    with pytest.raises(ParameterError, match="'cubic' is unknown; valid types: linear, sqrt"):
+    with pytest.raises(ParameterError, match="'cubic' is unknown; valid types: linear, sqrt, preserve_input_statistics"):
         ds.check_scales(0.5, 0.5, "cubic")
 
 

@@ -1,4 +1,4 @@
-"""Down-scaling of the network (spec §6): the published scheme.
+"""Down-scaling of the network (spec §6): the published scheme and one that preserves the input statistics.
 
 With neuron scale n and indegree scale k (both in (0, 1]):
 
@@ -21,8 +21,39 @@ fire far above the full-scale regime (tens of spikes/s instead of about 0.75): t
 tests, not reproductions of the published activity.
 
 Scaling types are looked up in :data:`SCALING_SCHEMES`; a scheme is a function with the signature of
-:func:`published_scheme`, so further types (e.g. one that preserves the input statistics) register
-there.
+:func:`published_scheme`.
+
+``preserve_input_statistics`` (not published; :func:`preserving_scheme`) keeps, for every population,
+the mean and the variance of the total synaptic input at the full-scale stationary rates:
+
+* N' = round(n N), S' = round(n k S), S'_ext = round(n k S_ext) as published, K' = S'/N' (about k K);
+* recurrent J' = J / sqrt(k) and SD' = SD / sqrt(k) (f = sqrt(k)), so that
+  sum_j K'_ij J'_ij^2 nu_j = sum_j K_ij J_ij^2 nu_j up to the rounding of K': the variance is kept;
+* the external drive keeps its full-scale statistics: the Poisson rate per neuron stays
+  nu_ext,i K_ext,i with the full-scale K_ext (18,390.36 spikes/s), J_ext and its SD are not divided, and
+  the network's ``indegree_ext`` is the full-scale K_ext (the drive the generator represents), while
+  ``synapses_external`` holds the nominal S'_ext;
+* the recurrent mean lost by K'J' = sqrt(k) K J is supplied as a DC current, derived from §9.3.
+
+DC of ``preserve_input_statistics``. With J~ = J 1e3 tau_syn / C_m (mV; J in pA, tau_syn in s, C_m in
+pF; tau_syn of the source type, §9.2), the recurrent mean input of population i is (§9.3)
+
+    mu_i = tau_m,i sum_j K_ij J~_ij nu_j                                     (mV; tau_m in s, nu in 1/s).
+
+A constant current I (pA) shifts the stationary membrane potential by I tau_m / C_m, i.e. by
+I tau_m,i[ms] / C_m,i[pF] mV. Requiring mu_i^scaled + I_DC,i tau_m,i[ms] / C_m,i = mu_i^full gives
+
+    I_DC,i = (C_m,i / tau_m,i[ms]) (mu_i^full - mu_i^scaled)
+           = (C_m,i / tau_m,i[ms]) tau_m,i[s] 1e3 sum_j (K_ij J_ij - K'_ij J'_ij) tau_syn,ij[s] nu_j / C_m,i
+           = sum_j (K_ij J_ij - K'_ij J'_ij) tau_syn,ij[s] nu_j[1/s]                          (pA),
+
+since tau_m[s] 1e3 = tau_m[ms]: pA x s x 1/s = pA. Equivalently sum_j (K J - K'J') tau_syn[ms] nu[1/ms].
+The external terms cancel (the external drive is unchanged), and the full-scale sum runs over every
+full-scale source, including populations that n leaves empty (their mean input is supplied by the DC;
+their variance is lost). nu_j are the full-scale rates; for this type they default to the theory rates
+of the full-scale network with the same parameters (``full_scale_rates: theory``, published t = 9.9).
+With the DC included in mu (``humam.theory`` with ``include_dc=True``), mu and sigma of the
+down-scaled network at nu^full equal the full-scale ones up to the rounding of K'.
 """
 
 from __future__ import annotations
@@ -42,6 +73,11 @@ from .network import psp_peak_factor
 #: Name of the shipped full-scale rates (``simulated_data/base_theory_rates.pkl``).
 BASE_THEORY_RATES = "base_theory_rates"
 BASE_THEORY_RATES_FILE = "simulated_data/base_theory_rates.pkl"
+#: ``full_scale_rates: theory``: the theory rates (§9, published t = 9.9) of the full-scale network built
+#: with the same parameters (n = k = 1).
+THEORY_RATES = "theory"
+#: Scaling type that preserves mean and variance of every population's input.
+PRESERVE_INPUT_STATISTICS = "preserve_input_statistics"
 
 
 @dataclass(frozen=True)
@@ -108,6 +144,11 @@ def full_scale_rates_series(source):
 
     if isinstance(source, pd.Series):
         return source
+    if source == THEORY_RATES:
+        raise ParameterError(
+            f"full_scale_rates '{THEORY_RATES}' is computed from the full-scale network "
+            f"(see full_scale_theory_rates), not read from a file."
+        )
     if source == BASE_THEORY_RATES:
         from .data import data_path
 
@@ -152,8 +193,47 @@ def rates_series_to_array(series, neuron_numbers: np.ndarray) -> np.ndarray:
 
 
 def full_scale_rates_array(source, neuron_numbers: np.ndarray) -> np.ndarray:
-    """(272,) full-scale rates (spikes/s) from ``network.downscaling.full_scale_rates``."""
+    """(272,) full-scale rates (spikes/s) from ``network.downscaling.full_scale_rates`` (a file source)."""
     return rates_series_to_array(full_scale_rates_series(source), neuron_numbers)
+
+
+def rates_source(source, scaling_type: str):
+    """The full-scale rate source actually used by ``scaling_type``.
+
+    ``preserve_input_statistics`` needs rates consistent with its own parameters (chi etc.): there the
+    section default ``base_theory_rates`` (the chi = 1 pickle of the published recipe) stands for
+    ``theory``; a path still selects given rates. The published types use ``source`` as given.
+    """
+    if scaling_type == PRESERVE_INPUT_STATISTICS and source == BASE_THEORY_RATES:
+        return THEORY_RATES
+    return source
+
+
+def full_scale_theory_rates(cyto, connectome, params: dict) -> np.ndarray:
+    """(272,) theory rates (§9, published t = 9.9) of the full-scale network of ``params`` (n = k = 1).
+
+    ``params`` is the resolved ``network`` section; only its down-scaling scales are replaced.
+    """
+    import copy
+
+    from .network import assemble_network
+    from .theory import theory_rates
+
+    full_params = copy.deepcopy(params)
+    full_params["downscaling"]["n_scaling"] = 1.0
+    full_params["downscaling"]["k_scaling"] = 1.0
+    full_net = assemble_network(cyto, connectome, full_params)
+    return np.asarray(theory_rates(full_net).rates_hz, dtype=float)
+
+
+def resolve_full_scale_rates(cyto, connectome, params: dict, neuron_numbers: np.ndarray) -> np.ndarray:
+    """(272,) full-scale rates for the down-scaling of the resolved ``network`` section ``params``."""
+    down = params["downscaling"]
+    source = rates_source(down["full_scale_rates"], down["scaling_type"])
+    if source == THEORY_RATES:
+        rates = full_scale_theory_rates(cyto, connectome, params)
+        return np.where(np.asarray(neuron_numbers) > 0, rates, 0.0)
+    return full_scale_rates_array(source, neuron_numbers)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,10 +321,61 @@ def published_scheme(*, neuron_numbers, synapses, synapses_external, weights_pA,
     )
 
 
-#: scaling_type -> (weight divisor f as a function of k, scheme). Published: linear and sqrt.
+def synaptic_time_constants_ms(neuron_params: dict) -> np.ndarray:
+    """(272, 272) tau_syn of every recurrent input (rows target): the target's tau_syn,ex for excitatory
+    sources, tau_syn,in for inhibitory ones (as in the theory, §9.2)."""
+    from .network import POPULATION_IS_EXCITATORY
+
+    ex = np.asarray(neuron_params["tau_syn_ex_ms"], dtype=float)[:, None]
+    inh = np.asarray(neuron_params["tau_syn_in_ms"], dtype=float)[:, None]
+    return np.where(POPULATION_IS_EXCITATORY[None, :], ex, inh)
+
+
+def preserving_dc_drive_pA(*, weights_pA, indegrees, weights_scaled_pA, indegrees_scaled, full_scale_rates_hz,
+                           neuron_params: dict, nonempty) -> np.ndarray:
+    """DC of ``preserve_input_statistics`` (pA; 0 for empty populations):
+    I_DC,i = sum_j (K_ij J_ij - K'_ij J'_ij) tau_syn,ij[s] nu_j[1/s], i.e. (C_m/tau_m) (mu^full - mu^scaled)
+    of §9.3 (derivation in the module docstring)."""
+    tau_syn_s = synaptic_time_constants_ms(neuron_params) * 1e-3
+    lost = np.asarray(indegrees, dtype=float) * np.asarray(weights_pA, dtype=float) \
+        - np.asarray(indegrees_scaled, dtype=float) * np.asarray(weights_scaled_pA, dtype=float)
+    dc = (lost * tau_syn_s) @ np.asarray(full_scale_rates_hz, dtype=float)
+    return np.where(nonempty, dc, 0.0)
+
+
+def preserving_scheme(*, neuron_numbers, synapses, synapses_external, weights_pA, weights_sd_pA, weights_ext_pA,
+                      weights_ext_sd_pA, rate_ext_hz, neuron_params, full_scale_rates_hz, n_scaling, k_scaling,
+                      weight_divisor) -> DownscaledNetwork:
+    """``preserve_input_statistics``: mean and variance of every population's input kept at the
+    full-scale rates (module docstring). ``weight_divisor`` is sqrt(k) and applies to recurrent weights only."""
+    n_new, s_new, s_ext_new = downscale_counts(neuron_numbers, synapses, synapses_external, n_scaling, k_scaling)
+    nonempty = n_new > 0
+    weights_new = np.asarray(weights_pA, dtype=float) / weight_divisor
+    indegrees_full = per_neuron(synapses, neuron_numbers)
+    indegrees_new = per_neuron(s_new, n_new)
+    indegree_ext_full = np.where(nonempty, per_neuron(synapses_external, neuron_numbers), 0.0)
+    rate_ext = np.where(nonempty, rate_ext_hz, 0.0)
+    dc = preserving_dc_drive_pA(
+        weights_pA=weights_pA, indegrees=indegrees_full, weights_scaled_pA=weights_new,
+        indegrees_scaled=indegrees_new, full_scale_rates_hz=full_scale_rates_hz, neuron_params=neuron_params,
+        nonempty=nonempty,
+    )
+    return DownscaledNetwork(
+        neuron_numbers=n_new, synapses=s_new, synapses_external=s_ext_new,
+        weights_pA=weights_new, weights_sd_pA=np.asarray(weights_sd_pA, dtype=float) / weight_divisor,
+        weights_ext_pA=np.asarray(weights_ext_pA, dtype=float).copy(),
+        weights_ext_sd_pA=np.asarray(weights_ext_sd_pA, dtype=float).copy(),
+        indegree_ext=indegree_ext_full, poisson_rate_hz=rate_ext * indegree_ext_full, dc_drive_pA=dc,
+        weight_divisor=weight_divisor,
+    )
+
+
+#: scaling_type -> (weight divisor f as a function of k, scheme). Published: linear and sqrt;
+#: preserve_input_statistics divides recurrent weights only, by sqrt(k).
 SCALING_SCHEMES: dict[str, tuple[Callable[[float], float], Callable[..., DownscaledNetwork]]] = {
     "linear": (weight_divisor_linear, published_scheme),
     "sqrt": (weight_divisor_sqrt, published_scheme),
+    PRESERVE_INPUT_STATISTICS: (weight_divisor_sqrt, preserving_scheme),
 }
 
 

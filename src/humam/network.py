@@ -574,7 +574,7 @@ def assemble_network(cyto, connectome, params: dict) -> Network:
     poisson_rate_hz = rate_ext_hz * indegree_ext
     weight_divisor = 1.0
     if n_scaling != 1.0 or k_scaling != 1.0:
-        rates_full = downscaling.full_scale_rates_array(down["full_scale_rates"], neuron_numbers)
+        rates_full = downscaling.resolve_full_scale_rates(cyto, connectome, params, neuron_numbers)
         scaled = downscaling.downscale(
             neuron_numbers=neuron_numbers, synapses=synapses, synapses_external=synapses_external,
             weights_pA=weights_pA, weights_sd_pA=weights_sd_pA, weights_ext_pA=weights_ext_pA,

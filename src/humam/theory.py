@@ -40,8 +40,12 @@ spikes/s, 2.6 % relative, from the fixed point in the base network). ``until_con
 continues the same pseudo-dynamics until |phi(nu) - nu| is at round-off level, i.e. it returns the
 fixed point itself (the shipped ``base_theory_rates.pkl`` is this fixed point).
 
-The DC drive of down-scaled networks (§6.3) is **not** part of the theory (quirk Q12): the theory of a
-down-scaled network uses its scaled K, J and external drive only, exactly as the published theory.
+The DC drive of down-scaled networks (§6.3) is **not** part of the published theory (quirk Q12): by
+default the theory of a down-scaled network uses its scaled K, J and external drive only. With
+``include_dc=True`` the constant current I_DC shifts the mean input by I_DC tau_m / C_m (mV; tau_m in
+ms, C_m in pF): mu_i += I_DC,i tau_m,i / C_m,i. The external drive is the network's K_ext
+(``indegree_ext``, equal to S_ext / N except for ``preserve_input_statistics``, which keeps the
+full-scale K_ext) times nu_ext.
 """
 
 from __future__ import annotations
@@ -110,6 +114,7 @@ class TheoryInputs:
     t_ref_s: np.ndarray  #: (n,)
     theta_mV: np.ndarray  #: (n,) V_th - E_L
     V_r_mV: np.ndarray  #: (n,) V_reset - E_L
+    dc_mV: np.ndarray | None = None  #: (n,) I_DC tau_m / C_m added to mu (``include_dc``), else None
 
 
 def weight_to_mV(weights_pA, tau_syn_ms, C_m_pF) -> np.ndarray:
@@ -118,10 +123,11 @@ def weight_to_mV(weights_pA, tau_syn_ms, C_m_pF) -> np.ndarray:
     return np.asarray(weights_pA, dtype=float) * 1e3 * tau_syn_s / np.asarray(C_m_pF, dtype=float)
 
 
-def theory_inputs(net: Network) -> TheoryInputs:
+def theory_inputs(net: Network, include_dc: bool = False) -> TheoryInputs:
     """The theory's inputs (§9.1) from a :class:`~humam.network.Network`, non-empty populations only.
 
-    The down-scaling DC drive ``net.dc_drive_pA`` is deliberately ignored (quirk Q12).
+    By default the down-scaling DC drive ``net.dc_drive_pA`` is ignored, as published (quirk Q12);
+    ``include_dc=True`` adds I_DC tau_m / C_m (mV) to the mean input. K_ext is ``net.indegree_ext``.
     """
     index = np.flatnonzero(net.nonempty)
     p = {key: np.asarray(value, dtype=float)[index] for key, value in net.neuron_params.items()}
@@ -135,7 +141,7 @@ def theory_inputs(net: Network) -> TheoryInputs:
         indegree=indegree,
         weight_mV=weight_to_mV(weights, tau_syn_ms, p["C_m_pF"][:, None]),
         tau_syn_s=tau_syn_ms * 1e-3,
-        indegree_ext=np.asarray(net.synapses_external, dtype=float)[index] / n_target,
+        indegree_ext=np.asarray(net.indegree_ext, dtype=float)[index],
         weight_ext_mV=weight_to_mV(np.asarray(net.weights_ext_pA, dtype=float)[index], p["tau_syn_ex_ms"], p["C_m_pF"]),
         rate_ext_hz=np.asarray(net.rate_ext_hz, dtype=float)[index],
         tau_syn_ext_s=p["tau_syn_ex_ms"] * 1e-3,
@@ -143,6 +149,7 @@ def theory_inputs(net: Network) -> TheoryInputs:
         t_ref_s=p["t_ref_ms"] * 1e-3,
         theta_mV=p["V_th_mV"] - p["E_L_mV"],
         V_r_mV=p["V_reset_mV"] - p["E_L_mV"],
+        dc_mV=(np.asarray(net.dc_drive_pA, dtype=float)[index] * p["tau_m_ms"] / p["C_m_pF"]) if include_dc else None,
     )
 
 
@@ -151,17 +158,20 @@ def theory_inputs(net: Network) -> TheoryInputs:
 
 
 def input_statistics(rates_hz, indegree, weight_mV, tau_syn_s, indegree_ext, weight_ext_mV, rate_ext_hz,
-                     tau_syn_ext_s, tau_m_s) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                     tau_syn_ext_s, tau_m_s, dc_mV=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(mu in mV, sigma in mV, tau_s in s) of every target population.
 
     ``indegree``, ``weight_mV`` and ``tau_syn_s`` are (n, n) with rows target; the external terms are
-    (n,) and feed their own population only (not summed over populations).
+    (n,) and feed their own population only (not summed over populations). ``dc_mV`` (n,), if given, is
+    a constant current's shift I_DC tau_m / C_m of the mean (``include_dc``; not published).
     """
     nu = np.asarray(rates_hz, dtype=float)
     kj = indegree * weight_mV
     kj2 = kj * weight_mV
     ext = indegree_ext * rate_ext_hz
     mu = tau_m_s * (kj @ nu + ext * weight_ext_mV)
+    if dc_mV is not None:
+        mu = mu + dc_mV
     var_terms = kj2 @ nu + ext * weight_ext_mV**2
     var_over_tau = (kj2 / tau_syn_s) @ nu + ext * weight_ext_mV**2 / tau_syn_ext_s
     sigma2 = tau_m_s * var_terms
@@ -172,7 +182,8 @@ def input_statistics(rates_hz, indegree, weight_mV, tau_syn_s, indegree_ext, wei
 def statistics_of(inputs: TheoryInputs, rates_hz) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`input_statistics` for the (n,) rates of the non-empty populations of ``inputs``."""
     return input_statistics(rates_hz, inputs.indegree, inputs.weight_mV, inputs.tau_syn_s, inputs.indegree_ext,
-                            inputs.weight_ext_mV, inputs.rate_ext_hz, inputs.tau_syn_ext_s, inputs.tau_m_s)
+                            inputs.weight_ext_mV, inputs.rate_ext_hz, inputs.tau_syn_ext_s, inputs.tau_m_s,
+                            inputs.dc_mV)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -339,7 +350,7 @@ def _full(index: np.ndarray, values: np.ndarray) -> np.ndarray:
 def theory_rates(net: Network, *, seed: int = DEFAULT_SEED, initial_rates_hz=None, times=None,
                  solver: str = "odeint", integrand: str = "stable", until_converged: bool = False,
                  convergence_rtol: float = CONVERGENCE_RTOL, chunk_time: float = 10.0,
-                 max_time: float = 500.0) -> TheoryResult:
+                 max_time: float = 500.0, include_dc: bool = False) -> TheoryResult:
     """Stationary rates of ``net`` by the shifted-Siegert theory (§9), as published by default.
 
     Options:
@@ -362,13 +373,14 @@ def theory_rates(net: Network, *, seed: int = DEFAULT_SEED, initial_rates_hz=Non
       point (for the base network: equal to the shipped pickle to ~2.5e-13 relative, at t of about 50).
       ``converged`` tells whether the criterion was met.
 
-    The down-scaling DC drive is not included (quirk Q12).
+    * ``include_dc`` (default False, published, quirk Q12): add the down-scaling DC drive to the mean
+      input (mu += I_DC tau_m / C_m).
     """
     if solver not in SOLVERS:
         raise ValueError(f"solver must be one of {', '.join(SOLVERS)}, got {solver!r}.")
     if integrand not in INTEGRANDS:
         raise ValueError(f"integrand must be one of {', '.join(INTEGRANDS)}, got {integrand!r}.")
-    inputs = theory_inputs(net)
+    inputs = theory_inputs(net, include_dc=include_dc)
     n = inputs.index.size
     if initial_rates_hz is None:
         y0 = initial_rates(n, seed)
@@ -420,7 +432,7 @@ def theory_rates(net: Network, *, seed: int = DEFAULT_SEED, initial_rates_hz=Non
                "initial_rates": "uniform" if initial_rates_hz is None else "given",
                "solver": solver, "integrand": integrand, "until_converged": bool(until_converged),
                "convergence_rtol": float(convergence_rtol), "chunk_time": float(chunk_time),
-               "max_time": float(max_time), "t_prediction": float(all_times[-1])}
+               "max_time": float(max_time), "t_prediction": float(all_times[-1]), "include_dc": bool(include_dc)}
     return TheoryResult(
         rates_hz=_full(inputs.index, nu), trajectory_hz=_full(inputs.index, trajectory), times=all_times,
         mu_mV=_full(inputs.index, mu), sigma_mV=_full(inputs.index, sigma), tau_s_ms=_full(inputs.index, tau_s * 1e3),
@@ -429,9 +441,9 @@ def theory_rates(net: Network, *, seed: int = DEFAULT_SEED, initial_rates_hz=Non
     )
 
 
-def residual_at(net: Network, rates_hz, integrand: str = "stable") -> np.ndarray:
+def residual_at(net: Network, rates_hz, integrand: str = "stable", include_dc: bool = False) -> np.ndarray:
     """phi(nu) - nu (272,) for given rates (272,) of ``net``: the fixed-point residual (0 for empty ones)."""
-    inputs = theory_inputs(net)
+    inputs = theory_inputs(net, include_dc=include_dc)
     nu = np.asarray(rates_hz, dtype=float)[inputs.index]
     return _full(inputs.index, phi(inputs, nu, integrand) - nu)
 

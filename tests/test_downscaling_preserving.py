@@ -1,0 +1,97 @@
+"""Down-scaling type ``preserve_input_statistics``: mean and variance of every input kept."""
+
+import copy
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from humam import downscaling as ds
+from humam import network as nw
+from humam import theory as th
+
+E = nw.POPULATION_IS_EXCITATORY
+SCALES = (0.01, 0.005)
+
+
+@pytest.fixture(scope="module")
+def full_rates(network_default):
+    return th.theory_rates(network_default).rates_hz  # published t = 9.9
+
+
+@pytest.fixture(scope="module")
+def preserved(cyto_default, connectome_default, default_network_params):
+    nets = {}
+    for scale in SCALES:
+        params = copy.deepcopy(default_network_params)
+        params["downscaling"].update(n_scaling=scale, k_scaling=scale, scaling_type=ds.PRESERVE_INPUT_STATISTICS)
+        nets[scale] = nw.assemble_network(cyto_default, connectome_default, params)
+    return nets
+
+
+def _matched(full_net, net, rates, include_dc=True):
+    full_inputs = th.theory_inputs(full_net)
+    inputs = th.theory_inputs(net, include_dc=include_dc)
+    pos = np.searchsorted(full_inputs.index, inputs.index)
+    assert np.array_equal(full_inputs.index[pos], inputs.index)
+    return full_inputs, inputs, pos
+
+
+def test_default_rates_source_is_theory_for_this_type():
+    assert ds.rates_source("base_theory_rates", ds.PRESERVE_INPUT_STATISTICS) == "theory"
+    assert ds.rates_source("base_theory_rates", "linear") == "base_theory_rates"
+    assert ds.rates_source("/some/rates.pkl", ds.PRESERVE_INPUT_STATISTICS) == "/some/rates.pkl"
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_weights_and_external_drive(preserved, network_default, full_rates, scale):
+    net = preserved[scale]
+    ne = net.nonempty
+    assert net.scaling_type == ds.PRESERVE_INPUT_STATISTICS and net.weight_divisor == math.sqrt(scale)
+    np.testing.assert_allclose(net.poisson_rate_hz[ne], 18_390.36, atol=0.01)
+    np.testing.assert_array_equal(net.weights_ext_pA, network_default.weights_ext_pA)
+    np.testing.assert_array_equal(net.weights_ext_sd_pA, network_default.weights_ext_sd_pA)
+    np.testing.assert_array_equal(net.indegree_ext[ne], network_default.indegree_ext[ne])
+    np.testing.assert_allclose(net.weights_pA, network_default.weights_pA / math.sqrt(scale), rtol=1e-14)
+    np.testing.assert_allclose(net.weights_sd_pA, network_default.weights_sd_pA / math.sqrt(scale), rtol=1e-14)
+    np.testing.assert_array_equal(net.full_scale_rates_hz, np.where(ne, full_rates, 0.0))
+    assert np.all(net.dc_drive_pA[~ne] == 0.0)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_dc_is_the_lost_mean_of_section_9_3(preserved, network_default, full_rates, scale):
+    """I_DC = (C_m / tau_m) (mu_full - mu_scaled), mu from the theory's own statistics (DC excluded)."""
+    net = preserved[scale]
+    full_inputs, inputs, pos = _matched(network_default, net, full_rates, include_dc=False)
+    mu_full = th.statistics_of(full_inputs, full_rates[full_inputs.index])[0][pos]
+    mu_scaled = th.statistics_of(inputs, full_rates[inputs.index])[0]
+    i = inputs.index
+    expected = net.neuron_params["C_m_pF"][i] / net.neuron_params["tau_m_ms"][i] * (mu_full - mu_scaled)
+    np.testing.assert_allclose(net.dc_drive_pA[i], expected, rtol=1e-10, atol=1e-9)
+
+
+@pytest.mark.parametrize("scale", SCALES)
+def test_input_statistics_match_full_scale(preserved, network_default, full_rates, scale):
+    net = preserved[scale]
+    full_inputs, inputs, pos = _matched(network_default, net, full_rates)
+    mu_f, sigma_f, tau_f = (x[pos] for x in th.statistics_of(full_inputs, full_rates[full_inputs.index]))
+    mu, sigma, tau_s = th.statistics_of(inputs, full_rates[inputs.index])
+    np.testing.assert_allclose(mu, mu_f, rtol=1e-12)
+    np.testing.assert_allclose(tau_s, tau_f, rtol=1e-12)
+    # the variance differs only by the rounding of K' = S'/N' (few-synapse projections dominate it)
+    np.testing.assert_allclose(sigma**2, sigma_f**2, rtol={0.01: 0.03, 0.005: 0.08}[scale])
+    rounded = dataclasses.replace(
+        full_inputs, index=inputs.index, indegree=inputs.indegree / scale,
+        weight_mV=full_inputs.weight_mV[np.ix_(pos, pos)], tau_syn_s=full_inputs.tau_syn_s[np.ix_(pos, pos)],
+        **{name: getattr(full_inputs, name)[pos] for name in (
+            "indegree_ext", "weight_ext_mV", "rate_ext_hz", "tau_syn_ext_s", "tau_m_s", "t_ref_s", "theta_mV",
+            "V_r_mV")},
+        dc_mV=None,
+    )
+    _, sigma_r, _ = th.statistics_of(rounded, full_rates[inputs.index])
+    np.testing.assert_allclose(sigma, sigma_r, rtol=1e-12)
+    # phi of the down-scaled network is the full-scale transfer function at (mu_full, sigma with K' rounding)
+    expected = th.transfer_function(mu_f, sigma_r, tau_f, inputs.tau_m_s, inputs.t_ref_s, inputs.theta_mV,
+                                    inputs.V_r_mV)
+    np.testing.assert_allclose(th.phi(inputs, full_rates[inputs.index]), expected, rtol=1e-9)
