@@ -382,6 +382,14 @@ class _Log:
 
 
 def _peak_memory_bytes() -> float:
+    """Peak resident memory of this process (bytes). VmHWM of /proc/self/status, which starts anew
+    at exec; ru_maxrss would include the peak of the parent a process was forked from."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) * 1024.0
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024.0
 
 
