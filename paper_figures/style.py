@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 from matplotlib import colors as mcolors  # noqa: E402
 
 from humam import tables  # noqa: E402
+from humam.h5io import json_default  # noqa: E402
 
 # ---------------------------------------------------------------------------------------------
 # rcParams
@@ -277,18 +278,8 @@ def save_figure(fig, path_stem, metadata: dict, pdf: bool = True) -> dict[str, P
     paths["json"] = stem.with_suffix(".json")
     sidecar = dict(metadata)
     sidecar["files"] = {kind: p.name for kind, p in paths.items() if kind != "json"}
-    paths["json"].write_text(json.dumps(sidecar, indent=2, sort_keys=True, default=_json_default) + "\n")
+    paths["json"].write_text(json.dumps(sidecar, indent=2, sort_keys=True, default=json_default) + "\n")
     return paths
-
-
-def _json_default(obj):
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, Path):
-        return str(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj)}")
 
 
 def norm_log(vmin=None, vmax=None):
