@@ -72,12 +72,18 @@ def task_network():
 
 
 def task_simulate():
-    """Simulate each run of the paper's figures with NEST (spikes.h5, run.json)."""
+    """Simulate each run of the paper's figures with NEST (spikes.h5, run.json); runs that a profile
+    makes identical (e.g. a shortened ground state and the unperturbed member of its perturbation
+    pair) are simulated once."""
+    simulated = set()
     for name in SIMULATIONS:
         params = _params(name)
         network_file = _network_file(params)
         vps = PROFILE["processes"] * params["simulation"]["threads"]
         folder = network_file.parent / parameters.sim_hash(params, vps)
+        if folder in simulated:
+            continue
+        simulated.add(folder)
         command = f"humam simulate {name} --profile {PROFILE['name']} --out {OUT} --progress"
         yield {
             "name": name,
