@@ -27,8 +27,10 @@ Scaling types are looked up in :data:`SCALING_SCHEMES`; a scheme is a function w
 the mean and the variance of the total synaptic input at the full-scale stationary rates:
 
 * N' = round(n N), S' = round(n k S), S'_ext = round(n k S_ext) as published, K' = S'/N' (about k K);
-* recurrent J' = J / sqrt(k) and SD' = SD / sqrt(k) (f = sqrt(k)), so that
-  sum_j K'_ij J'_ij^2 nu_j = sum_j K_ij J_ij^2 nu_j up to the rounding of K': the variance is kept;
+* recurrent J'_ij = J_ij sqrt(K_ij / K'_ij) and SD'_ij = SD_ij sqrt(K_ij / K'_ij) per projection
+  (about J / sqrt(k); the nominal f = sqrt(k) is recorded), so that K'_ij J'_ij^2 = K_ij J_ij^2 exactly,
+  whatever the rounding of K' = S'/N': the variance sum_j K_ij J_ij^2 nu_j is kept (up to the
+  projections that the rounding removes, K'_ij = 0, and sources that n leaves empty);
 * the external drive keeps its full-scale statistics: the Poisson rate per neuron stays
   nu_ext,i K_ext,i with the full-scale K_ext (18,390.36 spikes/s), J_ext and its SD are not divided, and
   the network's ``indegree_ext`` is the full-scale K_ext (the drive the generator represents), while
@@ -51,9 +53,10 @@ since tau_m[s] 1e3 = tau_m[ms]: pA x s x 1/s = pA. Equivalently sum_j (K J - K'J
 The external terms cancel (the external drive is unchanged), and the full-scale sum runs over every
 full-scale source, including populations that n leaves empty (their mean input is supplied by the DC;
 their variance is lost). nu_j are the full-scale rates; for this type they default to the theory rates
-of the full-scale network with the same parameters (``full_scale_rates: theory``, published t = 9.9).
+of the full-scale network with the same parameters (``full_scale_rates: theory``), at the fixed point.
 With the DC included in mu (``humam.theory`` with ``include_dc=True``), mu and sigma of the
-down-scaled network at nu^full equal the full-scale ones up to the rounding of K'.
+down-scaled network at nu^full equal the full-scale ones (the mean exactly; the variance exactly up to
+the projections and sources that rounding removes), so nu^full is a fixed point of its theory.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ from .network import psp_peak_factor
 #: Name of the shipped full-scale rates (``simulated_data/base_theory_rates.pkl``).
 BASE_THEORY_RATES = "base_theory_rates"
 BASE_THEORY_RATES_FILE = "simulated_data/base_theory_rates.pkl"
-#: ``full_scale_rates: theory``: the theory rates (§9, published t = 9.9) of the full-scale network built
+#: ``full_scale_rates: theory``: the stationary theory rates (§9, fixed point) of the full-scale network built
 #: with the same parameters (n = k = 1).
 THEORY_RATES = "theory"
 #: Scaling type that preserves mean and variance of every population's input.
@@ -210,7 +213,9 @@ def rates_source(source, scaling_type: str):
 
 
 def full_scale_theory_rates(cyto, connectome, params: dict) -> np.ndarray:
-    """(272,) theory rates (§9, published t = 9.9) of the full-scale network of ``params`` (n = k = 1).
+    """(272,) stationary theory rates (§9) of the full-scale network of ``params`` (n = k = 1): the
+    fixed point (``until_converged``), not the published t = 9.9 values, which are up to 2.6 % from it
+    (Q20) and would leave the down-scaled network's theory that far from its own fixed point.
 
     ``params`` is the resolved ``network`` section; only its down-scaling scales are replaced.
     """
@@ -223,7 +228,7 @@ def full_scale_theory_rates(cyto, connectome, params: dict) -> np.ndarray:
     full_params["downscaling"]["n_scaling"] = 1.0
     full_params["downscaling"]["k_scaling"] = 1.0
     full_net = assemble_network(cyto, connectome, full_params)
-    return np.asarray(theory_rates(full_net).rates_hz, dtype=float)
+    return np.asarray(theory_rates(full_net, until_converged=True).rates_hz, dtype=float)
 
 
 def resolve_full_scale_rates(cyto, connectome, params: dict, neuron_numbers: np.ndarray) -> np.ndarray:
@@ -343,16 +348,27 @@ def preserving_dc_drive_pA(*, weights_pA, indegrees, weights_scaled_pA, indegree
     return np.where(nonempty, dc, 0.0)
 
 
+def variance_preserving_factor(indegrees_full, indegrees_scaled, weight_divisor: float) -> np.ndarray:
+    """(272, 272) weight factor sqrt(K_ij / K'_ij) of ``preserve_input_statistics``, so that
+    K'_ij (J_ij factor_ij)^2 = K_ij J_ij^2; 1 / ``weight_divisor`` (1 / sqrt(k)) where K'_ij = 0."""
+    full = np.asarray(indegrees_full, dtype=float)
+    scaled = np.asarray(indegrees_scaled, dtype=float)
+    ratio = np.divide(full, scaled, out=np.full(full.shape, 1.0 / weight_divisor**2), where=scaled > 0)
+    return np.sqrt(ratio)
+
+
 def preserving_scheme(*, neuron_numbers, synapses, synapses_external, weights_pA, weights_sd_pA, weights_ext_pA,
                       weights_ext_sd_pA, rate_ext_hz, neuron_params, full_scale_rates_hz, n_scaling, k_scaling,
                       weight_divisor) -> DownscaledNetwork:
     """``preserve_input_statistics``: mean and variance of every population's input kept at the
-    full-scale rates (module docstring). ``weight_divisor`` is sqrt(k) and applies to recurrent weights only."""
+    full-scale rates (module docstring). ``weight_divisor`` is the nominal sqrt(k); recurrent weights
+    get the exact per-projection factor sqrt(K / K') (:func:`variance_preserving_factor`)."""
     n_new, s_new, s_ext_new = downscale_counts(neuron_numbers, synapses, synapses_external, n_scaling, k_scaling)
     nonempty = n_new > 0
-    weights_new = np.asarray(weights_pA, dtype=float) / weight_divisor
     indegrees_full = per_neuron(synapses, neuron_numbers)
     indegrees_new = per_neuron(s_new, n_new)
+    factor = variance_preserving_factor(indegrees_full, indegrees_new, weight_divisor)
+    weights_new = np.asarray(weights_pA, dtype=float) * factor
     indegree_ext_full = np.where(nonempty, per_neuron(synapses_external, neuron_numbers), 0.0)
     rate_ext = np.where(nonempty, rate_ext_hz, 0.0)
     dc = preserving_dc_drive_pA(
@@ -362,7 +378,7 @@ def preserving_scheme(*, neuron_numbers, synapses, synapses_external, weights_pA
     )
     return DownscaledNetwork(
         neuron_numbers=n_new, synapses=s_new, synapses_external=s_ext_new,
-        weights_pA=weights_new, weights_sd_pA=np.asarray(weights_sd_pA, dtype=float) / weight_divisor,
+        weights_pA=weights_new, weights_sd_pA=np.asarray(weights_sd_pA, dtype=float) * factor,
         weights_ext_pA=np.asarray(weights_ext_pA, dtype=float).copy(),
         weights_ext_sd_pA=np.asarray(weights_ext_sd_pA, dtype=float).copy(),
         indegree_ext=indegree_ext_full, poisson_rate_hz=rate_ext * indegree_ext_full, dc_drive_pA=dc,

@@ -448,6 +448,37 @@ def residual_at(net: Network, rates_hz, integrand: str = "stable", include_dc: b
     return _full(inputs.index, phi(inputs, nu, integrand) - nu)
 
 
+def jacobian(net: Network, rates_hz, include_dc: bool = False, rel_step: float = 1e-6) -> np.ndarray:
+    """(n, n) Jacobian d phi_i / d nu_j over the non-empty populations at ``rates_hz`` (272,), by forward
+    differences (step ``rel_step`` nu_j, at least ``rel_step`` x 1e-3 spikes/s): the effective
+    connectivity of the linearised rate dynamics (dimensionless)."""
+    inputs = theory_inputs(net, include_dc=include_dc)
+    nu = np.asarray(rates_hz, dtype=float)[inputs.index]
+    f0 = phi(inputs, nu)
+    steps = rel_step * np.maximum(nu, 1e-3)
+    jac = np.empty((nu.size, nu.size))
+    for j in range(nu.size):
+        shifted = nu.copy()
+        shifted[j] += steps[j]
+        jac[:, j] = (phi(inputs, shifted) - f0) / steps[j]
+    return jac
+
+
+def stability(net: Network, rates_hz, include_dc: bool = False) -> dict:
+    """Linear stability of the stationary rates ``rates_hz`` (272,) of ``net`` under the rate dynamics
+    tau dnu/dt = -nu + phi(nu): stable iff every eigenvalue of the Jacobian has real part < 1.
+
+    Returns ``leading_eigenvalue`` (the eigenvalue of largest real part, complex), ``stable`` and the
+    relative fixed-point residual ``max_relative_residual`` = max |phi(nu) - nu| / nu.
+    """
+    inputs = theory_inputs(net, include_dc=include_dc)
+    nu = np.asarray(rates_hz, dtype=float)[inputs.index]
+    eigenvalues = np.linalg.eigvals(jacobian(net, rates_hz, include_dc))
+    leading = complex(eigenvalues[np.argmax(eigenvalues.real)])
+    residual = float(np.max(np.abs(phi(inputs, nu) - nu) / nu))
+    return {"leading_eigenvalue": leading, "stable": bool(leading.real < 1.0), "max_relative_residual": residual}
+
+
 # ---------------------------------------------------------------------------------------------
 # Output
 
