@@ -91,3 +91,25 @@ def test_data_verify_prints_a_table(capsys):
     assert "experimental_data/hcp_dti/DKAtlas_VolumeAndNames.mat" in table
     assert "optional, missing" in table  # the fMRI array is not mirrored
     assert "0 failed" in table
+
+
+def test_set_overrides_one_parameter(tmp_path, capsys):
+    args = ["network", "--experiment", "downscaled_ground", "--summary", "--out", str(tmp_path)]
+    assert main(args) == 0
+    base = json.loads(capsys.readouterr().out)
+    assert main(args + ["--set", "network.downscaling.scaling_type=sqrt"]) == 0
+    changed = json.loads(capsys.readouterr().out)
+    assert changed["scaling_type"] == "sqrt" and base["scaling_type"] == "linear"
+    assert changed["net_hash"] != base["net_hash"] and changed["neurons"] == base["neurons"]
+
+
+@pytest.mark.parametrize("setting, message", [
+    ("network.scaling.chii=2", "Unknown parameter 'network.scaling.chii'"),
+    ("network.scaling.chi", "--set takes KEY=VALUE"),
+    ("network.scaling.chi=[1", "not valid YAML"),
+])
+def test_bad_settings_exit_nonzero_and_write_nothing(tmp_path, setting, message):
+    out = tmp_path / "out"
+    result = run_cli("network", "--set", setting, "--out", str(out))
+    assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()

@@ -19,6 +19,12 @@ from . import __version__
 from .errors import HumamError, ParameterError
 
 
+#: File names inside the output tree: OUT/<net_hash>/{theory}, OUT/<net_hash>/<sim_hash>/{analysis}.
+THEORY_FILE = "theory.h5"
+THEORY_CONVERGED_FILE = "theory_converged.h5"
+ANALYSIS_FILE = "analysis.h5"
+
+
 def _scale_value(text: str) -> float:
     try:
         value = float(text)
@@ -32,6 +38,24 @@ def _scale_value(text: str) -> float:
     return value
 
 
+def _apply_settings(params: dict, settings: list[str] | None) -> dict:
+    """``params`` with each ``--set KEY=VALUE`` applied (dotted key; VALUE parsed as YAML, validated)."""
+    import yaml
+
+    from . import parameters
+
+    for item in settings or []:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise ParameterError(f"--set takes KEY=VALUE with a dotted KEY such as network.scaling.chi=2.5; got {item!r}.")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ParameterError(f"--set {item!r}: the value is not valid YAML ({exc}).") from exc
+        params = parameters.set_dotted(params, key, value)
+    return params
+
+
 def _network_params(args) -> list[tuple[str, dict]]:
     from . import parameters
 
@@ -43,7 +67,8 @@ def _network_params(args) -> list[tuple[str, dict]]:
     else:
         overrides = {key: value for key, value in (("n_scaling", args.n_scaling), ("k_scaling", args.k_scaling))
                      if value is not None}
-    return [(label, parameters.merge(params, {"network": {"downscaling": overrides}})) for label, params in members]
+    return [(label, _apply_settings(parameters.merge(params, {"network": {"downscaling": overrides}}), args.set))
+            for label, params in members]
 
 
 def _ensure_network(label: str, params: dict, out: Path, force: bool = False):
@@ -111,7 +136,12 @@ def _simulation_params(args) -> tuple[str, dict, Path | None]:
             params = parameters.apply_profile(params, parameters.load_profile(args.profile))
     overrides = {key: value for key, value in (("t_sim_ms", args.t_sim), ("seed", args.seed),
                                                ("threads", args.threads)) if value is not None}
-    return label, parameters.merge(params, {"simulation": overrides}), network_file
+    params = parameters.merge(params, {"simulation": overrides})
+    if args.set:
+        if network_file is not None and any(item.startswith("network.") for item in args.set):
+            raise ParameterError("--set network.* applies to experiments; a network file already fixes the network.")
+        params = _apply_settings(params, args.set)
+    return label, params, network_file
 
 
 def _cmd_simulate(args) -> int:
@@ -132,6 +162,59 @@ def _cmd_simulate(args) -> int:
                 "parameters": parameters.canonical_json(params)}
     simulation.simulate(net, params["simulation"], folder, metadata=metadata,
                         show_progress=args.progress, force_memory=args.force_memory)
+    return 0
+
+
+def _cmd_analyse(args) -> int:
+    from . import analysis, simulation
+
+    folders = [Path(f) for f in args.runs]
+    for folder in folders:  # check every input before the first (slow) analysis
+        if not simulation.run_is_complete(folder):
+            raise ParameterError(
+                f"{folder} holds no complete simulation ({simulation.SPIKES_FILE} and {simulation.RUN_FILE}); "
+                f"run 'humam simulate' first.")
+        if not (folder.parent / "network.h5").is_file():
+            raise ParameterError(f"{folder.parent / 'network.h5'} (the network of run {folder}) is missing.")
+    for folder in folders:
+        target = folder / ANALYSIS_FILE
+        if target.is_file() and not args.force:
+            _log(f"{folder}: up to date: {target}")
+            continue
+        run = json.loads((folder / simulation.RUN_FILE).read_text())
+        results = analysis.analyse_run(folder / simulation.SPIKES_FILE, folder.parent / "network.h5")
+        attrs = {"net_hash": run.get("net_hash", ""), "sim_hash": run.get("sim_hash", folder.name),
+                 "experiment": run.get("experiment", ""), "run_parameters": run.get("parameters", "")}
+        analysis.write_analysis(results, target, attrs)
+        summary = results["summary"]
+        wall = sum(results["timings_s"].values())
+        _log(f"{run.get('experiment', folder.name)}: {summary['neurons']} neurons, {summary['spikes']} spikes, "
+             f"mean rate {summary['neuron_weighted_rate_hz']:.2f} spikes/s (neuron-weighted), "
+             f"CV ISI {summary['mean_cv_isi']:.2f}, cc {summary['mean_cc']:.4f}; analysed in {wall:.1f} s; wrote {target}")
+    return 0
+
+
+def _cmd_theory(args) -> int:
+    members = _network_params(args)
+    from . import parameters, provenance, theory
+
+    for label, params in members:
+        net, digest, path = _ensure_network(label, params, Path(args.out))
+        target = path.parent / (THEORY_CONVERGED_FILE if args.until_converged else THEORY_FILE)
+        if target.is_file() and not args.force:
+            _log(f"{label}: up to date: {target}")
+            continue
+        result = theory.theory_rates(net, until_converged=args.until_converged)
+        attrs = {"net_hash": digest, "experiment": label,
+                 "parameters": parameters.canonical_json(params["network"]),
+                 "provenance": json.dumps(provenance.record(), sort_keys=True)}
+        theory.write_theory(result, target, attrs)
+        n = net.neuron_numbers
+        rates = result.rates_hz[n > 0]
+        weighted = float((result.rates_hz * n).sum() / n.sum())
+        _log(f"{label}: theory rates at pseudo-time {result.times[-1]:g}: mean over populations {rates.mean():.6f} "
+             f"spikes/s (neuron-weighted {weighted:.6f}), range {rates.min():.3g}-{rates.max():.3g}; "
+             f"wrote {target}")
     return 0
 
 
@@ -181,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--profile", help="pipeline profile (tiny, laptop, hpc or a YAML file) applied to the experiment")
     net.add_argument("--out", default="out", help="output root; the network goes to OUT/<net_hash>/network.h5")
     net.add_argument("--summary", action="store_true", help="print the network totals as one JSON object")
+    net.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="override one parameter, e.g. network.scaling.chi=2.5 (repeatable; validated like an experiment file)")
     net.add_argument("--force", action="store_true", help="rebuild even if the output exists")
     net.set_defaults(func=_cmd_network)
 
@@ -192,10 +277,32 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, help="NEST master seed (default: the experiment's)")
     sim.add_argument("--threads", type=int, help="OpenMP threads per process (default: the experiment's)")
     sim.add_argument("--out", default="out", help="output root: OUT/<net_hash>/<sim_hash>/{spikes.h5,run.json}")
+    sim.add_argument("--set", action="append", metavar="KEY=VALUE",
+                     help="override one parameter, e.g. network.scaling.chi=2.5 (repeatable; validated like an experiment file)")
     sim.add_argument("--progress", action="store_true", help="show progress bars (rank 0)")
     sim.add_argument("--force", action="store_true", help="rerun even if a complete run exists")
     sim.add_argument("--force-memory", action="store_true", help="run even if the memory estimate exceeds what is available")
     sim.set_defaults(func=_cmd_simulate)
+
+    ana = commands.add_parser("analyse", help="spike statistics, BOLD and FC of finished runs (analysis.h5 in each run folder)")
+    ana.add_argument("runs", nargs="+", metavar="RUN_FOLDER", help="OUT/<net_hash>/<sim_hash> folder written by 'humam simulate'")
+    ana.add_argument("--force", action="store_true", help="reanalyse even if analysis.h5 exists")
+    ana.set_defaults(func=_cmd_analyse)
+
+    theo = commands.add_parser("theory", help="mean-field (shifted Siegert) rates of an experiment's network")
+    theo.add_argument("--experiment", help="shipped experiment name or YAML file (default: the published defaults)")
+    theo_scale = theo.add_mutually_exclusive_group()
+    theo_scale.add_argument("--scale", type=_scale_value, help="down-scale neurons and indegrees by S (0 < S <= 1)")
+    theo.add_argument("--n-scaling", type=_scale_value, help="neuron-number scale n (0 < n <= 1)")
+    theo.add_argument("--k-scaling", type=_scale_value, help="indegree scale k (0 < k <= 1)")
+    theo.add_argument("--profile", help="pipeline profile applied to the experiment")
+    theo.add_argument("--until-converged", action="store_true",
+                      help="continue the pseudo-dynamics to the fixed point (published: stop at t = 9.9)")
+    theo.add_argument("--set", action="append", metavar="KEY=VALUE",
+                      help="override one parameter, e.g. network.scaling.chi=2.5 (repeatable; validated like an experiment file)")
+    theo.add_argument("--out", default="out", help=f"output root: OUT/<net_hash>/{THEORY_FILE}")
+    theo.add_argument("--force", action="store_true", help="recompute even if the output exists")
+    theo.set_defaults(func=_cmd_theory)
 
     data_cmd = commands.add_parser("data", help="raw data registry")
     data_sub = data_cmd.add_subparsers(dest="data_command", required=True)

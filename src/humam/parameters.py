@@ -214,7 +214,7 @@ def load_profile(name_or_path: str | Path) -> dict:
     launcher = content.get("launcher", "") or ""
     if not isinstance(launcher, str):
         raise ParameterError(f"'launcher' in profile {path} must be a string, got {launcher!r}.")
-    return {"name": path.stem, "description": content.get("description", ""), "processes": processes,
+    return {"name": path.stem, "path": str(path), "description": content.get("description", ""), "processes": processes,
             "launcher": launcher.replace("{processes}", str(processes)),
             "overrides": {key: content[key] for key in _SECTIONS if key in content}}
 
