@@ -96,3 +96,50 @@ def synthetic_inputs():
         return cyto, connectome
 
     return make
+
+
+def run_profile(t_sim_ms: float) -> dict:
+    """Profile of the tests' simulations: N = K = 0.002 (about 7,000 neurons), 2 threads, ``t_sim_ms``."""
+    return {
+        "description": "test runs",
+        "network": {"downscaling": {"n_scaling": 0.002, "k_scaling": 0.002, "scaling_type": "linear"}},
+        "simulation": {"threads": 2, "t_sim_ms": float(t_sim_ms)},
+        "processes": 1,
+        "launcher": "",
+    }
+
+
+@pytest.fixture(scope="session")
+def simulate_experiments(tmp_path_factory):
+    """``simulate(names, t_sim_ms)`` -> {name: run folder OUT/<net_hash>/<sim_hash>}: the experiments
+    simulated as the pipeline does (``humam simulate EXPERIMENT --profile``) under :func:`test_profile`."""
+    import json
+
+    import yaml
+
+    from humam import cli
+
+    def simulate(names, t_sim_ms: float) -> dict:
+        root = tmp_path_factory.mktemp("runs")
+        profile = root / "profile.yaml"
+        profile.write_text(yaml.safe_dump(run_profile(t_sim_ms)))
+        for name in names:
+            assert cli.main(["simulate", name, "--profile", str(profile), "--out", str(root / "out")]) == 0
+        folders = {json.loads(p.read_text())["experiment"]: p.parent for p in (root / "out").glob("*/*/run.json")}
+        return {name: folders[name] for name in names}
+
+    return simulate
+
+
+@pytest.fixture(scope="session")
+def pipeline_runs(simulate_experiments):
+    """Ground state and best fit at N = K = 0.002 for 1,000 ms: {name: run folder}."""
+    return simulate_experiments(("ground_state", "best_fit"), 1000.0)
+
+
+@pytest.fixture(scope="session")
+def net():
+    """NET-full as the figure builders build it (``paper_figures.common.full_network``)."""
+    from paper_figures.common import full_network
+
+    return full_network()

@@ -1,6 +1,5 @@
 """Figure builders (paper_figures): status, sidecar, published values, determinism, placeholders."""
 
-import hashlib
 import json
 import sys
 from pathlib import Path
@@ -12,20 +11,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from paper_figures import (fig01_overview, fig02_connectivity, fig03_connectome_statistics, fig05_chi_scan,  # noqa: E402
                            fig05s_chi_scan_variants, figS_autapses_multapses, figT_indegrees, quantities)
-from paper_figures.common import full_network  # noqa: E402
+from helpers import read_sidecar, sha256_file  # noqa: E402
 
 
-def _sha(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
-
-def _sidecar(result):
-    return json.loads(Path(result.paths["json"]).read_text())
-
-
-@pytest.fixture(scope="module")
-def net():
-    return full_network()
 
 
 @pytest.mark.parametrize("module, status", [
@@ -35,7 +24,7 @@ def net():
 def test_network_figures_build(module, status, net, tmp_path):
     result = module.build(out_dir=tmp_path)
     assert result.status == status
-    meta = _sidecar(result)
+    meta = read_sidecar(result)
     assert meta["status"] == status and meta["id"] == module.FIGURE_ID
     assert meta["package_version"] and any(i.get("net_hash") for i in meta["inputs"])
     assert Path(result.paths["png"]).stat().st_size > 10_000
@@ -74,9 +63,9 @@ def test_f5_placeholder_and_determinism(tmp_path):
     first = fig05_chi_scan.build(out_dir=tmp_path / "a", experimental_fc=None)
     second = fig05_chi_scan.build(out_dir=tmp_path / "b", experimental_fc=None)
     assert first.status == "partial" and first.values["placeholder_panels"] == ["E"]
-    assert _sidecar(first)["missing"][0]["panel"] == "E"
-    assert _sha(first.paths["png"]) == _sha(second.paths["png"])
-    assert _sha(first.paths["pdf"]) == _sha(second.paths["pdf"])
+    assert read_sidecar(first)["missing"][0]["panel"] == "E"
+    assert sha256_file(first.paths["png"]) == sha256_file(second.paths["png"])
+    assert sha256_file(first.paths["pdf"]) == sha256_file(second.paths["pdf"])
 
 
 def test_f5_full_with_experimental_fc(tmp_path):
@@ -88,7 +77,7 @@ def test_f5_full_with_experimental_fc(tmp_path):
 def test_f5s_variant_labelled_by_folder(tmp_path):
     (result,) = fig05s_chi_scan_variants.build(out_dir=tmp_path, folders=("lichtman_chii2_different_seed_factor10per7",),
                                               experimental_fc=None)
-    meta = _sidecar(result)
+    meta = read_sidecar(result)
     assert result.status == "partial" and meta["chi_star"] == 4.4
     assert "factor10per7" in meta["title"] and Path(result.paths["png"]).name.endswith("factor10per7.png")
 

@@ -57,6 +57,14 @@ of the full-scale network with the same parameters (``full_scale_rates: theory``
 With the DC included in mu (``humam.theory`` with ``include_dc=True``), mu and sigma of the
 down-scaled network at nu^full equal the full-scale ones (the mean exactly; the variance exactly up to
 the projections and sources that rounding removes), so nu^full is a fixed point of its theory.
+
+What it cannot keep (van Albada, Helias & Diesmann 2015, PLoS Comput Biol 11:e1004490): the
+effective connectivity W_ij = d phi_i / d nu_j = K_ij (a_i J~_ij + b_i J~_ij^2) has its mean part
+scaled by sqrt(k), because the DC is constant while K'J' = sqrt(k) K J. The inhibitory mean
+feedback that stabilises the low-rate state is weakened: the leading eigenvalue of W at nu^full
+(stable below 1, :func:`humam.theory.stability`) is 0.13 at full scale, 1.95 at N = K = 0.01 and
+2.37 at N = K = 0.005, but 0.32 with k = 0.05 and 0.08 with k = 0.1 (n = 0.01). Keeping the
+indegrees larger than the neuron numbers (k > n) keeps the full-scale state stable.
 """
 
 from __future__ import annotations

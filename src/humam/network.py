@@ -748,3 +748,22 @@ def read_network_attrs(path: str | Path) -> dict:
     with h5py.File(Path(path), "r") as h5:
         return {key: (value.item() if isinstance(value, np.generic) else value)
                 for key, value in h5.attrs.items() if key not in RESERVED_ATTRS}
+
+
+def content_digest(path: str | Path) -> str:
+    """sha256 of the data of a network file: every dataset's name, dtype, shape and bytes, in name
+    order; attributes (provenance, dates) are left out, so rebuilding the same network gives the
+    same digest (the pipeline reruns simulations only when it changes)."""
+    import hashlib
+
+    import h5py
+
+    digest = hashlib.sha256()
+    with h5py.File(Path(path), "r") as h5:
+        names: list[str] = []
+        h5.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
+        for name in sorted(names):
+            data = np.ascontiguousarray(h5[name][()])
+            digest.update(f"{name}|{data.dtype.str}|{data.shape}|".encode())
+            digest.update(data.tobytes() if data.dtype.kind != "O" else repr(data.tolist()).encode())
+    return digest.hexdigest()

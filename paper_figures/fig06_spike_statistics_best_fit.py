@@ -1,0 +1,30 @@
+"""F6: spike statistics of the best fit, χ = 2.5 (figures.md §4.4), from the pipeline's run ``best_fit``.
+
+The same figure as F4 (:mod:`paper_figures.fig04_spike_statistics`) for the best-fit run; the
+drawing is shared (:mod:`paper_figures.spike_statistics`).
+"""
+
+from __future__ import annotations
+
+from . import common
+from .spike_statistics import build_spike_statistics
+
+FIGURE_ID = "F6"
+TITLE = "Spike statistics, best fit"
+RUN_NAME = "best_fit"
+RUN_NAMES = (RUN_NAME,)
+STEM = "fig06_spike_statistics_best_fit"
+
+
+def build(out_dir, runs: dict) -> common.FigureResult:
+    """Draw F6 from ``runs["best_fit"]`` (a run folder); "not produced" without it."""
+    return build_spike_statistics(out_dir, runs, run_name=RUN_NAME, run_label="R-best, χ = 2.5", figure_id=FIGURE_ID,
+                                  title=TITLE, stem=STEM, expected_chi=2.5)
+
+
+def main():
+    common.cli_runs(build, __doc__, RUN_NAMES)
+
+
+if __name__ == "__main__":
+    main()

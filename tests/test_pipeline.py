@@ -1,0 +1,126 @@
+"""Pipeline commands: `humam analyse`, `humam theory`, the report, and the task graph's coverage."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from humam import analysis, cli, data, tables, theory
+
+ROOT = Path(__file__).resolve().parents[1]
+#: model.md §9.6 / §12: mean over populations of the full-scale base theory rates.
+THEORY_MEAN_HZ = 0.75453
+
+
+@pytest.fixture(scope="module")
+def analysed_runs(pipeline_runs):
+    assert cli.main(["analyse", *map(str, pipeline_runs.values())]) == 0
+    return pipeline_runs
+
+
+def test_analyse_writes_the_statistics_of_each_run(analysed_runs):
+    for folder in analysed_runs.values():
+        run = json.loads((folder / "run.json").read_text())
+        results = analysis.read_analysis(folder / "analysis.h5")
+        assert results["summary"]["spikes"] == run["spikes"]
+        assert results["summary"]["neurons"] == run["neurons"]
+        assert results["window"]["t_sim_ms"] == run["simulation"]["t_sim_ms"]
+        st = analysis.read_spike_trains(folder / "spikes.h5")
+        np.testing.assert_allclose(results["population"]["rate_hz"],
+                                   analysis.population_mean_rates(st, 500.0, st.t_sim_ms))
+        attrs = analysis.read_analysis_attrs(folder / "analysis.h5")
+        assert attrs["sim_hash"] == folder.name and attrs["experiment"] == run["experiment"]
+
+
+def test_analyse_again_is_a_no_op(analysed_runs, capsys):
+    target = next(iter(analysed_runs.values())) / "analysis.h5"
+    before = target.stat().st_mtime_ns
+    assert cli.main(["analyse", str(target.parent)]) == 0
+    assert target.stat().st_mtime_ns == before
+    assert "up to date" in capsys.readouterr().err
+
+
+def test_analyse_refuses_a_folder_without_a_finished_run(tmp_path, capsys):
+    (tmp_path / "spikes.h5").write_bytes(b"")
+    assert cli.main(["analyse", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no complete simulation" in err and "humam simulate" in err
+    assert not (tmp_path / "analysis.h5").exists()
+
+
+@pytest.fixture(scope="module")
+def theory_file(tmp_path_factory):
+    out = tmp_path_factory.mktemp("theory")
+    assert cli.main(["theory", "--experiment", "network_only", "--out", str(out)]) == 0
+    (path,) = out.glob(f"*/{cli.THEORY_FILE}")
+    return path
+
+
+def test_theory_command_reproduces_the_published_base_rates(theory_file):
+    result = theory.read_theory(theory_file)
+    rates = result.rates_hz[result.nonempty]
+    assert result.nonempty.sum() == 254 and result.times[-1] == pytest.approx(9.9)
+    assert rates.mean() == pytest.approx(THEORY_MEAN_HZ, rel=1e-5)
+    shipped = pd.read_pickle(data.data_path("simulated_data/base_theory_rates.pkl"))
+    reference = np.array([shipped[tables.POPULATIONS[i]] for i in np.flatnonzero(result.nonempty)])
+    assert np.max(np.abs(rates - reference) / reference) <= 0.03
+
+
+def test_report_lists_every_figure_and_the_published_numbers(analysed_runs, theory_file, tmp_path):
+    from paper_figures import fig05_chi_scan, report
+
+    fig05_chi_scan.build(out_dir=tmp_path / "figures")
+    sidecar = json.loads((tmp_path / "figures" / "fig05_chi_scan.json").read_text())
+    paths = report.build_report(tmp_path, "tiny", dict(analysed_runs), theory_file.parent / "network.h5", theory_file)
+    text = paths["md"].read_text()
+    assert f"| F5 | {sidecar['title']} | {sidecar['status']} | shipped data |" in text
+    assert "figures/fig05_chi_scan.png" in text and "figures/fig05_chi_scan.png" in paths["html"].read_text()
+    network_section = text.split("## Network")[1].split("## ")[0]
+    network_rows = [line for line in network_section.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert len(network_rows) == len(report.PUBLISHED_NETWORK) and all(row.endswith("| yes |") for row in network_rows)
+    assert "| 3,468,839 | 3,468,839 | yes |" in text and "| 42,778,075,138 | 42,778,075,138 | yes |" in text
+    chi_rows = [line for line in text.splitlines() if line.startswith("| Pearson r") or line.startswith("| RMSE")]
+    assert len(chi_rows) == 3 and all(row.endswith("| yes |") for row in chi_rows)
+    neurons = json.loads((analysed_runs["ground_state"] / "run.json").read_text())["neurons"]
+    assert f"| neurons | {neurons:,} | {neurons:,} | 17,350 |" in text
+    assert f"{THEORY_MEAN_HZ:.5f} | {THEORY_MEAN_HZ:.5f}" in text
+
+
+def test_every_figure_module_has_a_task():
+    listing = subprocess.run([sys.executable, "-m", "doit", "list", "--all", "profile=tiny"], cwd=ROOT,
+                             capture_output=True, text=True, check=True).stdout
+    names = {line.split()[0] for line in listing.splitlines() if line.strip()}
+    modules = {p.stem for p in (ROOT / "paper_figures").glob("fig*.py")}
+    # the down-scaling validation figure belongs to the (optional) validate tasks
+    assert {n for n in names if n.startswith("figure:")} == {f"figure:{m}" for m in modules - {"figV_downscaling"}}
+    assert {"report", "theory", "validate:figure"} <= names
+
+
+def test_downscaling_validation_figure_compares_with_the_full_scale_theory(pipeline_runs, tmp_path):
+    from humam import network as nw
+    from paper_figures import figV_downscaling
+
+    folder = pipeline_runs["ground_state"]
+    result = figV_downscaling.build(tmp_path, {"linear_0.01": folder})
+    assert result.status == "partial" and {m["panel"] for m in result.missing} == set(figV_downscaling.RUN_NAMES) - {
+        "linear_0.01"}
+    values = result.values["linear_0.01"]
+    # the ratio is the run's neuron-weighted rate after the transient over the full-scale theory's
+    net = nw.load_network(folder.parent / "network.h5")
+    st = analysis.read_spike_trains(folder / "spikes.h5", net.neuron_numbers)
+    t_start = min(figV_downscaling.TRANSIENT_MS, st.t_sim_ms / 2)
+    rates = analysis.population_mean_rates(st, t_start, st.t_sim_ms)
+    present = net.nonempty
+    weighted = np.sum(rates[present] * net.neuron_numbers[present]) / net.neuron_numbers.sum()
+    assert values["neuron_weighted_rate_hz"] == pytest.approx(weighted)
+    full = result.values["full_scale"]["neuron_weighted_rate_hz"]
+    assert values["rate_ratio"] == pytest.approx(weighted / full)
+    assert values["scaling_type"] == "linear" and values["n_scaling"] == 0.002
+    # the published down-scaling runs far above the full-scale theory (model §6.4)
+    assert values["rate_ratio"] > 10
+    assert result.values["full_scale"]["leading_eigenvalue"][0] < 1
+    assert (tmp_path / "figV_downscaling.png").is_file()
