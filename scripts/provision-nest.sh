@@ -269,6 +269,12 @@ build_nest() {
     if [ "$NEST_WITH_MPI" = ON ]; then
         command -v mpicxx >/dev/null 2>&1 || die "mpicxx not found (pass --install-system-deps, or apt-get install libmpich-dev)"
     fi
+    # The CMake options go through `pip wheel -C` (--config-settings), which pip has since 23.1.
+    local pip_version
+    pip_version="$("$PYTHON" -m pip --version | sed -n 's/^pip \([0-9][0-9]*\.[0-9][0-9]*\).*/\1/p')"
+    case "$pip_version" in
+        ""|[0-9].*|1[0-9].*|2[0-2].*|23.0) die "pip ${pip_version:-?} of $PYTHON is too old to pass CMake options (-C needs pip >= 23.1): $PYTHON -m pip install --upgrade pip" ;;
+    esac
 
     local sdist_dir="$HUMAM_WHEEL_CACHE/sdist"
     local sdist_name="nest_simulator-${NEST_VERSION}.tar.gz"
@@ -276,7 +282,9 @@ build_nest() {
     if [ ! -f "$sdist" ]; then
         log "downloading the nest-simulator==${NEST_VERSION} sdist"
         mkdir -p "$sdist_dir" "$work_dir/sdist"
-        "$PYTHON" -m pip download -q --no-deps --no-binary :all: \
+        # --no-binary for NEST only: with :all: pip would also compile the build requirements
+        # it needs to read the sdist's metadata (Cython: about 10 minutes) from source.
+        "$PYTHON" -m pip download -q --no-deps --no-binary nest-simulator \
             "nest-simulator==${NEST_VERSION}" -d "$work_dir/sdist" >>"$build_log" 2>&1 \
             || die "pip download of the nest-simulator==${NEST_VERSION} sdist failed; log: $build_log"
         [ -f "$work_dir/sdist/$sdist_name" ] || die "the sdist download did not produce $sdist_name"
