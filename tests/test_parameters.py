@@ -103,7 +103,7 @@ def test_profiles_set_scale_and_launch():
     assert params["network"]["downscaling"]["n_scaling"] == 0.005 == params["network"]["downscaling"]["k_scaling"]
     assert params["network"]["scaling"]["chi"] == 2.5  # the experiment's own settings stay
     hpc = parameters.load_profile("hpc")
-    assert hpc["launcher"] == f"srun -n {hpc['processes']}"
+    assert hpc["launcher"] == f"srun -n {hpc['processes']} apptainer exec ${{HUMAM_SIF:-humam.sif}}"
     full = parameters.apply_profile(parameters.resolve("ground_state"), hpc)
     assert full["network"]["downscaling"]["n_scaling"] == 1.0
 
