@@ -96,3 +96,4 @@ def test_config_file_sets_mirror(tmp_path, monkeypatch):
     cfg.write_text("data_folder: x\n")
     with pytest.raises(Exception, match="Unknown key"):
         config.data_dir()
+

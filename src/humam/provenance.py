@@ -48,7 +48,8 @@ def container() -> dict[str, str] | None:
         if os.environ.get(variable):
             return {"runtime": variable.split("_")[0].lower(), "image": os.environ[variable],
                     "revision": os.environ.get("HUMAM_IMAGE_REVISION", "")}
-    if Path("/.dockerenv").exists() or Path("/run/.containerenv").exists():
+    # HUMAM_IMAGE is set by the image itself: podman --read-only hides /run/.containerenv
+    if Path("/.dockerenv").exists() or Path("/run/.containerenv").exists() or os.environ.get("HUMAM_IMAGE"):
         return {"runtime": "oci", "image": os.environ.get("HUMAM_IMAGE", ""),
                 "revision": os.environ.get("HUMAM_IMAGE_REVISION", "")}
     return None
