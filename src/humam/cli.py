@@ -250,22 +250,32 @@ def _log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
+def _add_settings(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE",
+                        help="override one parameter, e.g. network.scaling.chi=2.5 (repeatable; validated like an experiment file)")
+
+
+def _add_network_selection(parser: argparse.ArgumentParser) -> None:
+    """The options that select a network: experiment, scales, profile and --set overrides."""
+    parser.add_argument("--experiment", help="shipped experiment name (see 'humam experiments') or YAML file "
+                                             "(default: the published defaults)")
+    scale = parser.add_mutually_exclusive_group()
+    scale.add_argument("--scale", type=_scale_value, help="down-scale neurons and indegrees by S (0 < S <= 1)")
+    parser.add_argument("--n-scaling", type=_scale_value, help="neuron-number scale n (0 < n <= 1)")
+    parser.add_argument("--k-scaling", type=_scale_value, help="indegree scale k (0 < k <= 1)")
+    parser.add_argument("--profile", help="pipeline profile (tiny, laptop, hpc or a YAML file) applied to the experiment")
+    _add_settings(parser)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="humam", description="Human Multi-Area Model (Pronold et al. 2024).")
     parser.add_argument("--version", action="version", version=f"humam {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     net = commands.add_parser("network", help="build the network description (network.h5) of an experiment")
-    net.add_argument("--experiment", help="shipped experiment name (see 'humam experiments') or YAML file")
-    scale = net.add_mutually_exclusive_group()
-    scale.add_argument("--scale", type=_scale_value, help="down-scale neurons and indegrees by S (0 < S <= 1)")
-    net.add_argument("--n-scaling", type=_scale_value, help="neuron-number scale n (0 < n <= 1)")
-    net.add_argument("--k-scaling", type=_scale_value, help="indegree scale k (0 < k <= 1)")
-    net.add_argument("--profile", help="pipeline profile (tiny, laptop, hpc or a YAML file) applied to the experiment")
+    _add_network_selection(net)
     net.add_argument("--out", default="out", help="output root; the network goes to OUT/<net_hash>/network.h5")
     net.add_argument("--summary", action="store_true", help="print the network totals as one JSON object")
-    net.add_argument("--set", action="append", metavar="KEY=VALUE",
-                     help="override one parameter, e.g. network.scaling.chi=2.5 (repeatable; validated like an experiment file)")
     net.add_argument("--force", action="store_true", help="rebuild even if the output exists")
     net.set_defaults(func=_cmd_network)
 
@@ -277,8 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, help="NEST master seed (default: the experiment's)")
     sim.add_argument("--threads", type=int, help="OpenMP threads per process (default: the experiment's)")
     sim.add_argument("--out", default="out", help="output root: OUT/<net_hash>/<sim_hash>/{spikes.h5,run.json}")
-    sim.add_argument("--set", action="append", metavar="KEY=VALUE",
-                     help="override one parameter, e.g. network.scaling.chi=2.5 (repeatable; validated like an experiment file)")
+    _add_settings(sim)
     sim.add_argument("--progress", action="store_true", help="show progress bars (rank 0)")
     sim.add_argument("--force", action="store_true", help="rerun even if a complete run exists")
     sim.add_argument("--force-memory", action="store_true", help="run even if the memory estimate exceeds what is available")
@@ -290,16 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
     ana.set_defaults(func=_cmd_analyse)
 
     theo = commands.add_parser("theory", help="mean-field (shifted Siegert) rates of an experiment's network")
-    theo.add_argument("--experiment", help="shipped experiment name or YAML file (default: the published defaults)")
-    theo_scale = theo.add_mutually_exclusive_group()
-    theo_scale.add_argument("--scale", type=_scale_value, help="down-scale neurons and indegrees by S (0 < S <= 1)")
-    theo.add_argument("--n-scaling", type=_scale_value, help="neuron-number scale n (0 < n <= 1)")
-    theo.add_argument("--k-scaling", type=_scale_value, help="indegree scale k (0 < k <= 1)")
-    theo.add_argument("--profile", help="pipeline profile applied to the experiment")
+    _add_network_selection(theo)
     theo.add_argument("--until-converged", action="store_true",
                       help="continue the pseudo-dynamics to the fixed point (published: stop at t = 9.9)")
-    theo.add_argument("--set", action="append", metavar="KEY=VALUE",
-                      help="override one parameter, e.g. network.scaling.chi=2.5 (repeatable; validated like an experiment file)")
     theo.add_argument("--out", default="out", help=f"output root: OUT/<net_hash>/{THEORY_FILE}")
     theo.add_argument("--force", action="store_true", help="recompute even if the output exists")
     theo.set_defaults(func=_cmd_theory)
