@@ -123,4 +123,18 @@ def test_downscaling_validation_figure_compares_with_the_full_scale_theory(pipel
     # the published down-scaling runs far above the full-scale theory (model §6.4)
     assert values["rate_ratio"] > 10
     assert result.values["full_scale"]["leading_eigenvalue"][0] < 1
+    # the down-scaled network's own theory (with its DC) is converged and also far above the full scale
+    assert values["theory_includes_dc"] and values["own_theory_converged"]
+    assert values["own_theory_rate_ratio"] > 10
+    assert values["own_theory_rate_ratio"] == pytest.approx(values["own_theory_neuron_weighted_rate_hz"] / full)
+    assert values["simulated_over_own_theory"] == pytest.approx(weighted / values["own_theory_neuron_weighted_rate_hz"])
     assert (tmp_path / "figV_downscaling.png").is_file()
+    # the report's table shows the same numbers, full-scale theory and down-scaled theory side by side
+    from paper_figures import report
+
+    table = report.downscaling_table(json.loads((tmp_path / "figV_downscaling.json").read_text()))
+    (row,) = table.rows
+    assert row[:5] == ["linear", "N = 0.002, K = 0.002", f"{weighted:.3g}", f"{weighted / full:.3g}",
+                       f"{values['pearson_r_log_rates']:.2f}"]
+    assert row[7] == f"{values['own_theory_neuron_weighted_rate_hz']:.3g} (×{values['own_theory_rate_ratio']:.3g})"
+    assert f"{full:.3g} spikes/s" in table.header[3]
