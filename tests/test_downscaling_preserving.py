@@ -110,8 +110,8 @@ def test_input_statistics_match_full_scale(preserved, network_default, full_rate
 
 @pytest.mark.parametrize("scale", SCALES)
 def test_full_scale_rates_are_a_fixed_point_of_the_downscaled_theory(preserved, full_rates, scale):
-    """The issue's criterion: the down-scaled network's mean-field rates equal the full-scale ones
-    within 1 % for every population (the residual comes from projections lost to rounding)."""
+    """By construction, the down-scaled network's mean-field rates equal the full-scale ones within
+    1 % for every population (the residual comes from projections lost to rounding)."""
     net = preserved[scale]
     residual = th.residual_at(net, full_rates, include_dc=True)[net.nonempty]
     assert np.max(np.abs(residual) / full_rates[net.nonempty]) < 0.01
@@ -132,3 +132,23 @@ def test_stability_is_lost_when_indegrees_shrink_too_far(cyto_default, connectom
     net = nw.assemble_network(cyto_default, connectome_default, params)
     result = th.stability(net, full_rates, include_dc=True)
     assert result["stable"] and result["max_relative_residual"] < 0.01
+
+
+def test_full_scale_rates_are_a_saddle_at_n_equal_k(preserved, full_rates):
+    """At N = K = 0.01 the down-scaled rate dynamics leave nu_full on both sides: a small rise grows to
+    a state firing above the full scale, a small fall decays to one firing below it; both are fixed
+    points of the down-scaled theory."""
+    net = preserved[0.01]
+    present = net.nonempty
+    neurons = net.neuron_numbers[present]
+
+    def weighted(rates):
+        return np.sum(rates[present] * neurons) / neurons.sum()
+
+    ends = {}
+    for factor in (1.05, 0.95):
+        result = th.theory_rates(net, include_dc=True, initial_rates_hz=full_rates * factor,
+                                 times=np.arange(0.0, 200.0, 0.1), solver="solve_ivp")
+        assert np.max(np.abs(result.residual_hz[present]) / result.rates_hz[present]) < 1e-6
+        ends[factor] = weighted(result.rates_hz)
+    assert ends[1.05] > 2 * weighted(full_rates) > 4 * ends[0.95]
