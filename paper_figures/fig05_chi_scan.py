@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 from scipy.ndimage import gaussian_filter1d
 
-from humam import config, data
+from humam import analysis, config, data
 from humam.errors import DataError
 
 from . import common, style
 
 FIGURE_ID = "F5"
 TITLE = "χ scan"
-MAIN_FOLDER = "lichtman_chii2_different_seed"
+MAIN_FOLDER = analysis.CHI_SCAN_MAIN_FOLDER
 HEMISPHERE = "rh"
 
 #: folder → (χ of the "groundstate" samples, best-fit χ*) (figures.md §3.3).
@@ -74,10 +74,8 @@ def load_experimental_fc_auto(hemisphere: str = HEMISPHERE):
     if mirror is None or not (Path(mirror) / FMRI_FILE).is_file():
         return None
     try:
-        from humam import analysis
-
         return np.asarray(analysis.load_experimental_fc()[hemisphere])
-    except (DataError, ImportError, AttributeError, OSError, ValueError) as exc:
+    except (DataError, OSError, ValueError) as exc:
         common.log.warning("experimental FC could not be computed: %s", exc)
         return None
 

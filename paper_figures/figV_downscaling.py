@@ -15,7 +15,11 @@ uniform random rates; it is integrated until it reaches a fixed point. Panels:
 * the mean-field check: the leading eigenvalue of the Jacobian at ν_full of each down-scaled network
   (stable below 1) against the full-scale network's, with the fixed-point residual
   max |φ'(ν_full) − ν_full| / ν_full;
-* neuron-weighted mean rates: full-scale theory, down-scaled theory and simulation.
+* neuron-weighted mean rates: full-scale theory, down-scaled theory and simulation; below them, how
+  close the published full-scale simulation comes to the full-scale theory in the one area whose
+  full-scale rates are shipped (caudalanteriorcingulate, ground state of the main χ-scan family,
+  :func:`humam.analysis.area_mean_rate_from_samples`). The sidecar also holds each run's rate in
+  that area against the full-scale theory.
 
     python -m paper_figures.figV_downscaling --out DIR --run linear_0.01=FOLDER --run preserve_input_statistics_0.01=FOLDER ...
 """
@@ -29,7 +33,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from humam import analysis, theory
+from humam import analysis, tables, theory
+from humam.errors import DataError
 from humam.network import POPULATION_IS_EXCITATORY
 
 from . import common, style
@@ -59,6 +64,27 @@ def full_scale_fixed_point(params: dict):
     return net, theory.theory_rates(net, until_converged=True).rates_hz
 
 
+def _area_mask(area: str) -> np.ndarray:
+    return np.arange(tables.N_POPULATIONS) // tables.N_POPULATIONS_PER_AREA == tables.area_index(area)
+
+
+def full_scale_simulation_reference(full_rates: np.ndarray, full_neurons: np.ndarray) -> dict | None:
+    """The published full-scale ground state (χ = 1 of the main χ-scan family) in the one area whose
+    rates are shipped (§8.13 samples, [2.5, 12.5) s), against the full-scale theory of that area: how
+    close the full-scale simulation itself comes to its theory. None when the samples cannot be had."""
+    area = analysis.CHI_SCAN_SAMPLE_AREA
+    try:
+        samples = analysis.load_chi_scan_samples(analysis.CHI_SCAN_MAIN_FOLDER)["rates"]["groundstate"]
+    except DataError as exc:
+        log.warning("full-scale simulation reference left out: %s", exc)
+        return None
+    in_area = _area_mask(area)
+    simulated = analysis.area_mean_rate_from_samples(samples, int(full_neurons[in_area].sum()))
+    predicted = _neuron_weighted(full_rates, full_neurons, in_area)
+    return {"area": area, "folder": analysis.CHI_SCAN_MAIN_FOLDER, "window_ms": [2500.0, 12500.0],
+            "simulated_rate_hz": simulated, "theory_rate_hz": predicted, "ratio": simulated / predicted}
+
+
 def _neuron_weighted(rates_hz: np.ndarray, neurons: np.ndarray, present: np.ndarray) -> float:
     return float(np.sum(rates_hz[present] * neurons[present]) / neurons[present].sum())
 
@@ -82,6 +108,9 @@ def comparison(run: common.RunInput, full_rates: np.ndarray, full_neurons: np.nd
         warnings.simplefilter("ignore", RuntimeWarning)  # recorded below as own_theory_converged
         own = theory.theory_rates(net, include_dc=True, until_converged=True)
     weighted_own = _neuron_weighted(own.rates_hz, net.neuron_numbers, present)
+    area = analysis.CHI_SCAN_SAMPLE_AREA
+    area_rate = float(analysis.area_mean_rates(st, t_start, st.t_sim_ms)[tables.area_index(area)])
+    area_full = _neuron_weighted(full_rates, full_neurons, _area_mask(area))
     return {
         "n_scaling": float(run.downscaling["n_scaling"]), "k_scaling": float(run.downscaling["k_scaling"]),
         "scaling_type": run.downscaling["scaling_type"], "window_ms": [t_start, st.t_sim_ms],
@@ -99,6 +128,7 @@ def comparison(run: common.RunInput, full_rates: np.ndarray, full_neurons: np.nd
         "own_theory_converged": bool(own.converged),
         "pearson_r_log_rates_own_theory": _pearson_log(simulated, own.rates_hz, present),
         "simulated_over_own_theory": weighted_sim / weighted_own,
+        "sampled_area": area, "sampled_area_rate_hz": area_rate, "sampled_area_rate_ratio": area_rate / area_full,
     }
 
 
@@ -147,7 +177,7 @@ def _stability_panel(ax, results: dict, full_check: dict) -> None:
                 va="center", transform=ax.get_yaxis_transform())
 
 
-def _weighted_rates_panel(ax, results: dict, full_weighted: float) -> None:
+def _weighted_rates_panel(ax, results: dict, full_weighted: float, reference: dict | None) -> None:
     names = list(results)
     y = np.arange(len(names))
     ax.barh(y + 0.2, [results[n]["own_theory_neuron_weighted_rate_hz"] for n in names], height=0.4,
@@ -159,6 +189,10 @@ def _weighted_rates_panel(ax, results: dict, full_weighted: float) -> None:
     ax.set_xscale("log")
     ax.set(xlabel="neuron-weighted mean rate (spikes/s)", title="mean rates")
     ax.legend(fontsize=6, loc="best")
+    if reference is not None:
+        ax.text(0.02, 0.01, f"{reference['area']}, full scale: published simulation "
+                f"{reference['simulated_rate_hz']:.3g}, theory {reference['theory_rate_hz']:.3g} spikes/s "
+                f"(×{reference['ratio']:.2f})", fontsize=5.5, transform=ax.transAxes, va="bottom")
 
 
 def build(out_dir: Path, runs: dict[str, Path]) -> common.FigureResult:
@@ -171,6 +205,7 @@ def build(out_dir: Path, runs: dict[str, Path]) -> common.FigureResult:
     full_net, full_rates = full_scale_fixed_point(first.params)
     full_neurons = full_net.neuron_numbers
     full_check = theory.stability(full_net, full_rates)
+    simulation_reference = full_scale_simulation_reference(full_rates, full_neurons)
     results = {name: comparison(run, full_rates, full_neurons) for name, run in inputs.items()}
 
     scales = sorted({r["n_scaling"] for r in results.values()}, reverse=True)
@@ -184,7 +219,7 @@ def build(out_dir: Path, runs: dict[str, Path]) -> common.FigureResult:
                     ("own_theory_hz", "down-scaled network's mean-field rate (spikes/s)"))):
                 _scatter(axes[row, column], results, scale, full_rates, reference, xlabel)
         _stability_panel(axes[0, -1], results, full_check)
-        _weighted_rates_panel(axes[1, -1], results, full_weighted)
+        _weighted_rates_panel(axes[1, -1], results, full_weighted, simulation_reference)
         for letter, ax in zip("ABCDEFGH", axes.T.ravel()):
             style.panel_label(ax, letter)
         fig.suptitle("Down-scaled ground state (χ = 1) against the full-scale theory — simulated rates after "
@@ -195,7 +230,8 @@ def build(out_dir: Path, runs: dict[str, Path]) -> common.FigureResult:
                   for name, r in results.items()}
         values["full_scale"] = {"leading_eigenvalue": [full_check["leading_eigenvalue"].real,
                                                        full_check["leading_eigenvalue"].imag],
-                                "neuron_weighted_rate_hz": full_weighted}
+                                "neuron_weighted_rate_hz": full_weighted,
+                                "simulation_reference": simulation_reference}
         meta = common.sidecar(FIGURE_ID, TITLE, [run.descriptor() for run in inputs.values()], status, missing,
                               comparison=values)
         paths = style.save_figure(fig, Path(out_dir) / "figV_downscaling", meta)

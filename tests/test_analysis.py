@@ -515,9 +515,26 @@ def test_chi_scan_samples_from_spikes_use_two_second_windows_and_the_strict_rule
     assert samples["cv"].size == 1 and samples["lvr"].size == 1
 
 
+def test_area_mean_rate_from_samples_equals_the_mean_over_all_neurons_and_windows():
+    rng = np.random.default_rng(5)
+    first = tables.area_index("caudalanteriorcingulate") * 8
+    # Low rates, so that many neuron-windows hold no spike and are left out of the samples; 40 silent neurons.
+    trains = {first: [poisson_train(rng, 0.3, 0.0, 12_500.0) for _ in range(200)] + [None] * 40,
+              first + 1: [poisson_train(rng, 2.0, 0.0, 12_500.0) for _ in range(60)]}
+    st = make_trains(trains, t_sim_ms=12_500.0)
+    samples = analysis.chi_scan_samples_from_spikes(st)
+    n_neurons = 300
+    assert samples["rates"].size < n_neurons * analysis.CHI_SCAN_SAMPLE_WINDOWS
+    in_window = sum(np.count_nonzero((t >= 2500.0) & (t < 12_500.0))
+                    for group in trains.values() for t in group if t is not None)
+    assert analysis.area_mean_rate_from_samples(samples["rates"], n_neurons) == pytest.approx(
+        in_window / (10.0 * n_neurons), rel=1e-12)
+    with pytest.raises(ParameterError, match="cannot come from"):
+        analysis.area_mean_rate_from_samples(np.ones(11), n_neurons=2)
+
+
 # ---------------------------------------------------------------------------------------------
 # Parameters and storage
-
 
 def test_parameters_reject_unknown_keys_and_keep_the_documented_defaults():
     p = analysis.resolve_params({"exclude_diagonal": False, "bold": {"kappa": 0.7}, "raster": {"fraction": 0.5}})

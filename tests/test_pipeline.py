@@ -128,13 +128,32 @@ def test_downscaling_validation_figure_compares_with_the_full_scale_theory(pipel
     assert values["own_theory_rate_ratio"] > 10
     assert values["own_theory_rate_ratio"] == pytest.approx(values["own_theory_neuron_weighted_rate_hz"] / full)
     assert values["simulated_over_own_theory"] == pytest.approx(weighted / values["own_theory_neuron_weighted_rate_hz"])
+    # the run's rate in the sampled area, counted directly from the spikes
+    area = tables.area_index(analysis.CHI_SCAN_SAMPLE_AREA)
+    in_area = (st.spike_population // tables.N_POPULATIONS_PER_AREA == area) & (st.times_ms >= t_start)
+    n_area = net.neuron_numbers.reshape(tables.N_AREAS, -1)[area].sum()
+    area_rate = np.count_nonzero(in_area) / n_area / ((st.t_sim_ms - t_start) / 1000.0)
+    assert values["sampled_area_rate_hz"] == pytest.approx(area_rate)
+    # the published full-scale simulation of that area: every shipped sample counted, over all its neurons
+    reference = result.values["full_scale"]["simulation_reference"]
+    samples = analysis.load_chi_scan_samples(analysis.CHI_SCAN_MAIN_FOLDER)["rates"]["groundstate"]
+    full_net, full_rates = figV_downscaling.full_scale_fixed_point(json.loads(
+        json.loads((folder / "run.json").read_text())["parameters"]))
+    n_area_full = full_net.neuron_numbers.reshape(tables.N_AREAS, -1)[area].sum()
+    assert reference["simulated_rate_hz"] * 5 * n_area_full == pytest.approx(samples.sum())
+    area_pops = slice(area * tables.N_POPULATIONS_PER_AREA, (area + 1) * tables.N_POPULATIONS_PER_AREA)
+    area_theory = np.sum((full_rates * full_net.neuron_numbers)[area_pops]) / n_area_full
+    assert reference["theory_rate_hz"] == pytest.approx(area_theory)
+    assert values["sampled_area_rate_ratio"] == pytest.approx(area_rate / area_theory)
     assert (tmp_path / "figV_downscaling.png").is_file()
     # the report's table shows the same numbers, full-scale theory and down-scaled theory side by side
     from paper_figures import report
 
     table = report.downscaling_table(json.loads((tmp_path / "figV_downscaling.json").read_text()))
-    (row,) = table.rows
+    row, reference_row = table.rows
     assert row[:5] == ["linear", "N = 0.002, K = 0.002", f"{weighted:.3g}", f"{weighted / full:.3g}",
                        f"{values['pearson_r_log_rates']:.2f}"]
     assert row[7] == f"{values['own_theory_neuron_weighted_rate_hz']:.3g} (×{values['own_theory_rate_ratio']:.3g})"
     assert f"{full:.3g} spikes/s" in table.header[3]
+    assert row[-1] == f"×{area_rate / area_theory:.3g}" and reference_row[0] == "published, full scale"
+    assert reference_row[-1].startswith(f"×{reference['ratio']:.3g}")

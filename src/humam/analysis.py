@@ -1349,6 +1349,30 @@ def load_chi_scan_samples(folder: str) -> dict[str, dict[str, np.ndarray]]:
             for measure in ("rates", "cv", "lvr")}
 
 
+#: The χ-scan folder of the published model (figures.md §3.3, "main").
+CHI_SCAN_MAIN_FOLDER = "lichtman_chii2_different_seed"
+#: Area and windows of the shipped χ-scan samples (spec §8.13): five 2 s windows over [2.5, 12.5) s.
+CHI_SCAN_SAMPLE_AREA = "caudalanteriorcingulate"
+CHI_SCAN_SAMPLE_WINDOWS = 5
+
+
+def area_mean_rate_from_samples(rate_samples_hz: np.ndarray, n_neurons: int,
+                                n_windows: int = CHI_SCAN_SAMPLE_WINDOWS) -> float:
+    """Mean rate (spikes/s) of an area from its §8.13 rate samples.
+
+    A sample is count / window for one neuron and window, kept when >= 0.5 spikes/s, i.e. at least one
+    spike in a 2 s window; the windows left out hold no spike and add nothing to the sum. So the mean
+    over all neurons and windows is exactly sum(samples) / (n_windows x n_neurons), with ``n_neurons``
+    the number of neurons of the area in the simulated network (silent neurons included).
+    """
+    samples = np.asarray(rate_samples_hz, dtype=float)
+    if n_neurons <= 0 or n_windows <= 0:
+        raise ParameterError(f"n_neurons and n_windows must be positive, got {n_neurons} and {n_windows}.")
+    if samples.size > n_neurons * n_windows:
+        raise ParameterError(f"{samples.size} samples cannot come from {n_neurons} neurons in {n_windows} windows.")
+    return float(samples.sum() / (n_windows * n_neurons))
+
+
 def load_chi_scan_fc(folder: str, sample: str):
     """Simulated synaptic-current FC (34 x 34 DataFrame, alphabetical) of the "groundstate" or
     "bestfit" run of a χ-scan folder."""
