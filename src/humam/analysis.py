@@ -1409,7 +1409,7 @@ def recompute_chi_scan_ks(folder: str):
     return pd.DataFrame(rows).set_index(["measure", "sample"])
 
 
-def chi_scan_samples_from_spikes(st: SpikeTrains, area: str = "caudalanteriorcingulate", transient_ms: float = 2500.0,
+def chi_scan_samples_from_spikes(st: SpikeTrains, area: str = CHI_SCAN_SAMPLE_AREA, transient_ms: float = 2500.0,
                                  window_ms: float = 2000.0, R_ms: float = 2.0) -> dict[str, np.ndarray]:
     """The §8.13 samples of one simulated run, pooled over windows: per present neuron of ``area`` and
     per ``window_ms`` window after ``transient_ms`` (as many whole windows as fit into t_sim), the rate
