@@ -1,19 +1,29 @@
 """Task graph of the humam pipeline: `doit` (profile laptop), `doit profile=tiny`, `doit profile=hpc`.
 
-`doit list --status` shows what is up to date. Every task runs a `humam` command in a subprocess,
-so simulations can be started by an MPI launcher (the profile's `launcher`); outputs are addressed
-by content hashes of their parameters, so a parameter change reruns only what depends on it.
-A code change rebuilds the networks (seconds) but reruns a simulation only if its network's data
-changed (or simulation.py did). Simulations are not removed by `doit clean`.
+Built from the figure modules' declarations (``SPEC`` in each module of ``paper_figures``): every
+network, simulation, analysis, mean-field result, spike-journey comparison and chi-scan statistic
+a figure reads becomes one task (shared between figures), placed where :mod:`humam.layout` says.
+doit alone decides what is stale: each task depends on its inputs and on the code of its stage
+(:mod:`humam.pipeline`), and its action always rewrites its targets (``--force``). A simulation
+depends on the *content* of its network (its digest), so a code change that rebuilds a network
+without changing it simulates nothing again. Simulations are not removed by ``doit clean``.
+
+Variables: ``profile=NAME_OR_FILE``, ``out=DIR``, ``experiments=DIR`` (an edited copy of the
+shipped experiments), ``validate=yes`` (adds the down-scaling validation), ``dep_file=PATH``.
 """
 
+import importlib
+import pkgutil
 from pathlib import Path
 
 from doit import get_var
 from doit.tools import config_changed, result_dep
 
-from humam import network, parameters
+import paper_figures
+from humam import layout, network_file, parameters, pipeline
+from humam.errors import HumamError
 from humam.resources import experiments_dir
+from paper_figures import common, report
 
 
 def _var(name: str, default: str) -> str:
@@ -22,50 +32,161 @@ def _var(name: str, default: str) -> str:
     return default if value is None else value
 
 
+def _fail(message: str):
+    raise SystemExit(f"dodo.py: {message}")
+
+
+VALIDATE = _var("validate", "no")
+if VALIDATE not in ("yes", "no"):
+    _fail(f"validate={VALIDATE!r}: use validate=yes or validate=no.")
 DEP_FILE = Path(_var("dep_file", ".doit.db"))
 DEP_FILE.parent.mkdir(parents=True, exist_ok=True)
 DOIT_CONFIG = {
-    "default_tasks": ["verify_data", "network", "simulate", "analyse", "theory", "figure"]
-    + (["validate"] if _var("validate", "no") == "yes" else []) + ["report"],
+    "default_tasks": ["verify_data", "network", "simulate", "analyse", "theory", "journey", "chi_scan", "figure",
+                      "report"],
     "dep_file": str(DEP_FILE),
     "backend": "sqlite3",
 }
-PROFILE = parameters.load_profile(_var("profile", "laptop"))
-OUT = Path(_var("out", "out"))
-#: Full-scale network of the connectivity figures (independent of the profile).
-NETWORK_ONLY = "network_only"
-#: Runs of the paper's figures (figures.md §3.2), at the profile's scale.
-SIMULATIONS = [
-    "ground_state", "best_fit",
-    "perturbation_ground_unperturbed", "perturbation_ground_perturbed",
-    "perturbation_best_unperturbed", "perturbation_best_perturbed",
-]
-PACKAGE_SOURCES = sorted(str(p) for p in Path("src/humam").glob("*.py")) + ["src/humam/defaults.yaml"]
-
-
+try:
+    PROFILE = parameters.load_profile(_var("profile", "laptop"))
+except HumamError as exc:
+    _fail(str(exc))
+LAYOUT = layout.Layout(Path(_var("out", "out")))
 #: Folder of the experiment YAML files (``doit experiments=DIR``: a copy of the shipped
 #: ``experiments/`` to edit; only what depends on an edited file reruns).
 EXPERIMENTS = Path(_var("experiments", str(experiments_dir())))
+if not EXPERIMENTS.is_dir():
+    _fail(f"experiments={EXPERIMENTS} is not a folder; copy the shipped folder {experiments_dir()} to start from.")
 
 
 def _experiment_file(name: str) -> str:
     path = EXPERIMENTS / f"{name}.yaml"
     if not path.is_file():
-        raise SystemExit(f"dodo.py: experiment file {path} not found (experiments={EXPERIMENTS}); copy the shipped "
-                         f"folder {experiments_dir()} to start from.")
+        _fail(f"experiment file {path} not found (experiments={EXPERIMENTS}); copy the shipped "
+              f"folder {experiments_dir()} to start from.")
     return str(path)
 
 
-def _params(name: str, profile: dict | None = PROFILE) -> dict:
-    return parameters.apply_profile(parameters.resolve(_experiment_file(name)), profile)
+def _sources(*paths) -> list[str]:
+    return sorted({str(Path(p).resolve().relative_to(Path.cwd().resolve())) if Path(p).is_absolute()
+                   and Path(p).resolve().is_relative_to(Path.cwd().resolve()) else str(p) for p in paths})
 
 
-def _network_file(params: dict) -> Path:
-    return OUT / parameters.net_hash(params) / "network.h5"
+# ---------------------------------------------------------------------------------------------
+# What the figures read
 
 
-def _profile_option(profile) -> str:
-    return f" --profile {profile['path']}" if profile else ""
+def _figure_modules() -> dict[str, object]:
+    """Figure modules of ``paper_figures`` (those with a ``SPEC``), by module name."""
+    modules = {}
+    for info in sorted(pkgutil.iter_modules(paper_figures.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"paper_figures.{info.name}")
+        spec = getattr(module, "SPEC", None)
+        if isinstance(spec, common.FigureSpec) and (spec.group == "figure" or VALIDATE == "yes"):
+            modules[info.name] = module
+    return modules
+
+
+FIGURES = _figure_modules()
+
+
+def _params(source: common.Source) -> dict:
+    params = parameters.resolve(_experiment_file(source.experiment))
+    if source.profiled:
+        params = parameters.apply_profile(params, PROFILE)
+    for key, value in source.settings:
+        params = parameters.set_dotted(params, key, value)
+    return params
+
+
+def _options(source: common.Source) -> str:
+    """Command-line options of ``humam`` that select ``source``."""
+    options = [f"--profile {PROFILE['path']}"] if source.profiled else []
+    options += [f"--set {key}={value}" for key, value in source.settings]
+    return " ".join(options)
+
+
+def _name(source: common.Source, local: str, taken: dict) -> str:
+    """A task name for ``source``: the experiment, or the figure's local name for a variant."""
+    name = source.experiment if not source.settings else local
+    while name in taken:
+        name += "+"
+    return name
+
+
+class _Register:
+    """Distinct items of one kind (networks, runs, ...), keyed by their target file, first name wins."""
+
+    def __init__(self):
+        self.items: dict[Path, tuple[str, object]] = {}
+        self.names: dict[str, Path] = {}
+
+    def add(self, target: Path, local: str, source) -> str:
+        if target not in self.items:
+            name = local if isinstance(source, common.Journey) else _name(source, local, self.names)
+            self.items[target] = (name, source)
+            self.names[name] = target
+        return self.items[target][0]
+
+
+NETWORKS, RUNS, THEORIES, JOURNEYS = _Register(), _Register(), _Register(), _Register()
+CHI_SCANS: set[str] = set()
+
+
+def _network_of(source: common.Source, local: str) -> str:
+    return NETWORKS.add(LAYOUT.network_file(_params(source)), local, source)
+
+
+def _run_of(source: common.Source, local: str) -> Path:
+    """The analysis file of the run of ``source`` (registering its network and run)."""
+    params = _params(source)
+    _network_of(source, local)
+    RUNS.add(LAYOUT.run(params, PROFILE["processes"]).path, local, source)
+    return LAYOUT.analysis_file(params, PROFILE["processes"])
+
+
+def _journey_file(journey: common.Journey) -> Path:
+    unperturbed = LAYOUT.run(_params(journey.unperturbed), PROFILE["processes"])
+    perturbed = LAYOUT.run(_params(journey.perturbed), PROFILE["processes"])
+    return layout.journey_file(perturbed, unperturbed)
+
+
+#: module -> [(kind, name, path)] of the inputs each figure is given.
+FIGURE_INPUTS: dict[str, list[tuple[str, str, Path]]] = {}
+for _module, _figure in list(FIGURES.items()) + [("report", report)]:
+    _spec = _figure.SPEC
+    _inputs = []
+    for _local, _source in _spec.networks.items():
+        _network_of(_source, _local)
+        _inputs.append(("network", _local, LAYOUT.network_file(_params(_source))))
+    for _local, _source in _spec.runs.items():
+        _inputs.append(("run", _local, _run_of(_source, _local)))
+    for _local, _source in _spec.theories.items():
+        _network_of(_source, _local)
+        THEORIES.add(LAYOUT.theory_file(_params(_source)), _local, _source)
+        _inputs.append(("theory", _local, LAYOUT.theory_file(_params(_source))))
+    for _local, _journey in _spec.journeys.items():
+        _run_of(_journey.unperturbed, f"{_local}_unperturbed")
+        _run_of(_journey.perturbed, f"{_local}_perturbed")
+        _network_of(_journey.network, f"{_local}_network")
+        JOURNEYS.add(_journey_file(_journey), _local, _journey)
+        _inputs.append(("journey", _local, _journey_file(_journey)))
+    for _family in _spec.chi_scans:
+        CHI_SCANS.add(_family)
+        _inputs.append(("chi_scan", _family, LAYOUT.chi_scan_file(_family)))
+    FIGURE_INPUTS[_module] = _inputs
+
+
+def _network_task(source: common.Source) -> str:
+    return f"network:{NETWORKS.items[LAYOUT.network_file(_params(source))][0]}"
+
+
+def _stage_sources(stage: str) -> list[str]:
+    return _sources(*pipeline.stage_sources(stage))
+
+
+# ---------------------------------------------------------------------------------------------
+# Tasks
 
 
 def task_verify_data():
@@ -74,237 +195,157 @@ def task_verify_data():
 
 
 def _network_digest(path: Path) -> str:
-    """The task's result: the digest of the network's data. Simulations depend on it (result_dep), not
-    on the file's bytes, so a rebuild that gives the same network (e.g. after a code change that does
-    not touch it) simulates nothing again."""
-    return network.content_digest(path)
-
-
-#: network task name of each network file (the first experiment that needs it).
-NETWORK_TASKS: dict[Path, str] = {}
+    """The network task's result: the digest of the network's data. Tasks that read a network
+    depend on it (result_dep), not on the file's bytes, so a rebuild that gives the same network
+    (after a code change that does not touch it) reruns nothing downstream."""
+    return network_file.content_digest(path)
 
 
 def task_network():
-    """Build network.h5 of each experiment (once per distinct network: runs that differ only in
-    simulation settings share it)."""
-    built = set()
-    for name, profile in [(NETWORK_ONLY, None)] + [(name, PROFILE) for name in SIMULATIONS]:
-        target = _network_file(_params(name, profile))
-        if target in built:
-            continue
-        built.add(target)
-        NETWORK_TASKS[target] = f"network:{name}"
+    """Build network.h5 of each network the figures need (once per distinct network)."""
+    for target, (name, source) in NETWORKS.items.items():
         yield {
             "name": name,
-            "actions": [f"humam network --experiment {_experiment_file(name)}{_profile_option(profile)} --out {OUT} --force",
-                        (_network_digest, [target])],
-            "file_dep": PACKAGE_SOURCES + [_experiment_file(name)],
+            "actions": [f"humam network --experiment {_experiment_file(source.experiment)} {_options(source)} "
+                        f"--out {LAYOUT.root} --force", (_network_digest, [target])],
+            "file_dep": _stage_sources("network") + [_experiment_file(source.experiment)],
             "targets": [str(target)],
+            "uptodate": [config_changed(parameters.canonical_json(_params(source)["network"]))],
             "task_dep": ["verify_data"],
             "clean": True,
         }
 
 
-def _network_task(params: dict) -> str:
-    """Name of the task that builds the network of ``params``."""
-    target = _network_file(params)
-    if not NETWORK_TASKS:
-        list(task_network())
-    return NETWORK_TASKS[target]
-
-
-def _run_folder(name: str) -> Path:
-    """OUT/<net_hash>/<sim_hash> of experiment ``name`` under the profile."""
-    params = _params(name)
-    vps = PROFILE["processes"] * params["simulation"]["threads"]
-    return _network_file(params).parent / parameters.sim_hash(params, vps)
-
-
-#: Run folder of every simulation of the paper's figures, by experiment name.
-RUNS = {name: _run_folder(name) for name in SIMULATIONS}
-
-
-def _distinct_runs():
-    """(first experiment name, folder) of each distinct run folder of :data:`RUNS`."""
-    seen = set()
-    for name, folder in RUNS.items():
-        if folder not in seen:
-            seen.add(folder)
-            yield name, folder
-
-
 def task_simulate():
-    """Simulate each run of the paper's figures with NEST (spikes.h5, run.json); runs that a profile
-    makes identical (e.g. a shortened ground state and the unperturbed member of its perturbation
-    pair) are simulated once."""
-    for name, folder in _distinct_runs():
-        params = _params(name)
-        command = f"humam simulate {_experiment_file(name)} --profile {PROFILE['path']} --out {OUT} --progress"
+    """Simulate each distinct run with NEST (spikes.h5, run.json), started by the profile's launcher."""
+    for folder, (name, source) in RUNS.items.items():
+        params = _params(source)
+        run = layout.RunFolder(folder)
+        command = (f"humam simulate {_experiment_file(source.experiment)} {_options(source)} --out {LAYOUT.root} "
+                   f"--progress --force")
         yield {
             "name": name,
             "actions": [f"{PROFILE['launcher']} {command}".strip()],
-            "file_dep": [_experiment_file(name), "src/humam/simulation.py"],
-            "targets": [str(folder / "run.json"), str(folder / "spikes.h5")],
-            "uptodate": [config_changed(parameters.canonical_json(params)), result_dep(_network_task(params))],
+            "file_dep": _stage_sources("simulate") + [_experiment_file(source.experiment)],
+            "targets": [str(run.record), str(run.spikes)],
+            "uptodate": [config_changed(parameters.canonical_json(params)), result_dep(_network_task(source))],
             "verbosity": 2,
         }
 
 
 def task_analyse():
-    """Spike statistics, synaptic currents, BOLD and FC of each run (analysis.h5 beside spikes.h5)."""
-    for name, folder in _distinct_runs():
+    """Spike statistics, synaptic currents, BOLD and FC of each run (its analysis file)."""
+    for folder, (name, source) in RUNS.items.items():
+        params = _params(source)
+        run = layout.RunFolder(folder)
         yield {
             "name": name,
-            "actions": [f"humam analyse {folder}"],
-            "file_dep": [str(folder / "spikes.h5"), str(folder / "run.json"), "src/humam/analysis.py"],
-            "targets": [str(folder / "analysis.h5")],
+            "actions": [f"humam analyse {_experiment_file(source.experiment)} {_options(source)} "
+                        f"--out {LAYOUT.root} --force"],
+            "file_dep": _stage_sources("analyse") + [str(run.spikes), str(run.record)],
+            "targets": [str(LAYOUT.analysis_file(params, PROFILE["processes"]))],
+            "uptodate": [result_dep(_network_task(source))],
             "clean": True,
             "verbosity": 2,
         }
 
 
-#: Mean-field theory of the full-scale base network (model §9; published pseudo-time 9.9).
-THEORY_FILE = _network_file(_params(NETWORK_ONLY, None)).parent / "theory.h5"
-
-
 def task_theory():
-    """Stationary rates of the full-scale network by the shifted-Siegert theory (theory.h5)."""
-    return {
-        "actions": [f"humam theory --experiment {_experiment_file(NETWORK_ONLY)} --out {OUT}"],
-        "targets": [str(THEORY_FILE)],
-        "uptodate": [result_dep(_network_task(_params(NETWORK_ONLY, None)))],
-        "clean": True,
-        "verbosity": 2,
-    }
-
-
-#: Figures drawn from the full-scale network and the shipped chi-scan statistics (figure module ->
-#: the image files it writes).
-NETWORK_FIGURES = {
-    "fig01_overview": ["fig01_overview"],
-    "fig02_connectivity": ["fig02_connectivity"],
-    "fig03_connectome_statistics": ["fig03_connectome_statistics"],
-    "fig05_chi_scan": ["fig05_chi_scan"],
-    "fig05s_chi_scan_variants": [f"fig05s_chi_scan_{family}" for family in (
-        "lichtman_chii2_different_seed_factor10per7", "lichtman_chii2_distributed_params",
-        "lichtman_chii2_smaller_g", "lower_e_to_i")],
-    "figS_autapses_multapses": ["figS_autapses_multapses"],
-    "figT_indegrees": ["figT_indegrees"],
-}
-#: Figures drawn from the profile's simulations: module -> (runs it reads, image files it writes).
-SIMULATION_FIGURES = {
-    "fig04_spike_statistics": (["ground_state"], ["fig04_spike_statistics"]),
-    "fig06_spike_statistics_best_fit": (["best_fit"], ["fig06_spike_statistics_best_fit"]),
-    "fig07_spike_journey": (SIMULATIONS[2:], ["fig07_spike_journey"]),
-    "fig08_temporal_hierarchy": (["best_fit"], ["fig08_temporal_hierarchy"]),
-    "figS_mean_field": (["ground_state"], ["figS_mean_field"]),
-    "figS_rate_distributions": (["best_fit"], ["figS_rate_distributions"]),
-    "figS_rasters": (["best_fit"], [f"figS_rasters_{part}" for part in (1, 2, 3)]),
-}
-FIGURES_DIR = OUT / "figures"
-FIGURE_SOURCES = sorted(str(p) for p in Path("paper_figures").glob("*.py") if not p.stem.startswith("fig"))
-
-
-def _figure_targets(stems: list[str]) -> list[str]:
-    return [str(FIGURES_DIR / f"{stem}.{ext}") for stem in stems for ext in ("png", "json")]
-
-
-def task_figure():
-    """Draw each paper figure (PNG, PDF and a JSON sidecar with inputs and status) into OUT/figures."""
-    for module, stems in NETWORK_FIGURES.items():
+    """Mean-field rates of each network a figure compares with (theory options in the file name)."""
+    for target, (name, source) in THEORIES.items.items():
         yield {
-            "name": module,
-            "actions": [f"python -m paper_figures.{module} --out {FIGURES_DIR}"],
-            "file_dep": PACKAGE_SOURCES + FIGURE_SOURCES + [f"paper_figures/{module}.py"],
-            "targets": _figure_targets(stems),
+            "name": name,
+            "actions": [f"humam theory --experiment {_experiment_file(source.experiment)} {_options(source)} "
+                        f"--out {LAYOUT.root} --force"],
+            "file_dep": _stage_sources("theory"),
+            "targets": [str(target)],
+            "uptodate": [result_dep(_network_task(source))],
+            "clean": True,
+            "verbosity": 2,
+        }
+
+
+def task_journey():
+    """Spike journeys: each perturbed run against its unperturbed twin, ordered by graph distance."""
+    for target, (name, journey) in JOURNEYS.items.items():
+        unperturbed = LAYOUT.run(_params(journey.unperturbed), PROFILE["processes"])
+        perturbed = LAYOUT.run(_params(journey.perturbed), PROFILE["processes"])
+        network = LAYOUT.network_file(_params(journey.network))
+        yield {
+            "name": name,
+            "actions": [f"humam journey {unperturbed.path} {perturbed.path} --network {network} --force"],
+            "file_dep": _stage_sources("analyse") + [str(unperturbed.spikes), str(unperturbed.record),
+                                                     str(perturbed.spikes), str(perturbed.record)],
+            "targets": [str(target)],
+            "uptodate": [result_dep(_network_task(journey.network))],
+            "clean": True,
+            "verbosity": 2,
+        }
+
+
+def task_chi_scan():
+    """Statistics of each shipped chi-scan family a figure shows."""
+    for family in sorted(CHI_SCANS):
+        yield {
+            "name": family,
+            "actions": [f"humam chi-scan {family} --out {LAYOUT.root} --force"],
+            "file_dep": _stage_sources("analyse") + ["data/registry.yaml"],
+            "targets": [str(LAYOUT.chi_scan_file(family))],
             "task_dep": ["verify_data"],
             "clean": True,
             "verbosity": 2,
         }
-    for module, (runs, stems) in SIMULATION_FIGURES.items():
-        options = " ".join(f"--run {name}={RUNS[name]}" for name in runs)
-        inputs = [str(RUNS[name] / f) for name in runs for f in ("analysis.h5", "spikes.h5", "run.json")]
-        if module == "figS_mean_field":
-            options += f" --theory {THEORY_FILE}"
-            inputs.append(str(THEORY_FILE))
-        extra_targets = [str(FIGURES_DIR / "fig08_temporal_hierarchy_hierarchy.csv")] \
-            if module == "fig08_temporal_hierarchy" else []
+
+
+def _input_deps(inputs: list[tuple[str, str, Path]]) -> tuple[list[str], list, list[str]]:
+    """(file_dep, uptodate, options) of a figure's inputs: networks by content (result_dep of their
+    task), every other input by its file."""
+    files, uptodate, options = [], [], []
+    for kind, name, path in inputs:
+        options.append(f"--input {kind}:{name}={path}")
+        if kind == "network":
+            uptodate.append(result_dep(f"network:{NETWORKS.items[path][0]}"))
+        else:
+            files.append(str(path))
+    return files, uptodate, options
+
+
+def _figure_sources(module: str) -> list[str]:
+    return _sources(*pipeline.code_dependencies(
+        f"paper_figures.{module}", roots={"paper_figures": Path("paper_figures").resolve(),
+                                          "humam": pipeline.PACKAGE_DIR}))
+
+
+def task_figure():
+    """Draw each paper figure (PNG, PDF and a JSON sidecar with inputs and status) into OUT/figures."""
+    for module, figure in FIGURES.items():
+        spec = figure.SPEC
+        files, uptodate, options = _input_deps(FIGURE_INPUTS[module])
+        targets = [str(p) for stem in spec.stems for p in LAYOUT.figure_files(stem)]
+        targets += [str(LAYOUT.figures_dir / name) for name in spec.extra_files]
         yield {
             "name": module,
-            "actions": [f"python -m paper_figures.{module} --out {FIGURES_DIR} {options}"],
-            "file_dep": PACKAGE_SOURCES + FIGURE_SOURCES + [f"paper_figures/{module}.py"] + sorted(set(inputs)),
-            "targets": _figure_targets(stems) + extra_targets,
-            "uptodate": [config_changed(options)],  # the runs it is drawn from
+            "actions": [f"python -m paper_figures.{module} --out {LAYOUT.figures_dir} {' '.join(options)}"],
+            "file_dep": _figure_sources(module) + files,
+            "targets": targets,
+            "uptodate": [config_changed(" ".join(options))] + uptodate,
+            "task_dep": ["verify_data"],
             "clean": True,
             "verbosity": 2,
         }
-
-
-#: Validation of the down-scaling schemes (figV_downscaling): ground state (chi = 1) at each scale and
-#: scheme, 11 s (rates after a 1 s transient). Not in the default tasks: ``doit validate=yes``.
-VALIDATE = _var("validate", "no") == "yes"
-VALIDATION_SETTINGS = {
-    f"{scheme}_{scale}": {"network.downscaling.n_scaling": scale, "network.downscaling.k_scaling": scale,
-                          "network.downscaling.scaling_type": scheme, "simulation.t_sim_ms": 11000.0,
-                          "simulation.threads": PROFILE["overrides"].get("simulation", {}).get("threads", 2)}
-    for scale in ("0.01", "0.005") for scheme in ("linear", "preserve_input_statistics")
-}
-
-
-def _validation_params(settings: dict) -> dict:
-    params = parameters.resolve(_experiment_file("ground_state"))
-    for key, value in settings.items():
-        params = parameters.set_dotted(params, key, float(value) if key.endswith("scaling") else value)
-    return params
-
-
-VALIDATION_RUNS = {}
-for _name, _settings in VALIDATION_SETTINGS.items():
-    _p = _validation_params(_settings)
-    VALIDATION_RUNS[_name] = _network_file(_p).parent / parameters.sim_hash(_p, PROFILE["processes"] * _p["simulation"]["threads"])
-
-
-def task_validate():
-    """Down-scaled ground states (linear and preserve_input_statistics at N = K = 0.01 and 0.005, 11 s)
-    against the full-scale theory (figures/figV_downscaling)."""
-    for name, settings in VALIDATION_SETTINGS.items():
-        options = " ".join(f"--set {key}={value}" for key, value in settings.items())
-        command = f"humam simulate {_experiment_file('ground_state')} {options} --out {OUT} --progress"
-        yield {
-            "name": name,
-            "actions": [f"{PROFILE['launcher']} {command}".strip()],
-            "file_dep": [_experiment_file("ground_state")] + PACKAGE_SOURCES,
-            "targets": [str(VALIDATION_RUNS[name] / "run.json"), str(VALIDATION_RUNS[name] / "spikes.h5")],
-            "verbosity": 2,
-        }
-    runs = " ".join(f"--run {name}={folder}" for name, folder in VALIDATION_RUNS.items())
-    yield {
-        "name": "figure",
-        "actions": [f"python -m paper_figures.figV_downscaling --out {FIGURES_DIR} {runs}"],
-        "file_dep": [str(f / "spikes.h5") for f in VALIDATION_RUNS.values()] + FIGURE_SOURCES
-        + ["paper_figures/figV_downscaling.py"],
-        "targets": _figure_targets(["figV_downscaling"]),
-        "clean": True,
-        "verbosity": 2,
-    }
 
 
 def task_report():
     """report.md and report.html: every figure with its scale and status, and the regenerated
     numbers against the published ones."""
-    sidecars = [t for module, stems in NETWORK_FIGURES.items() for t in _figure_targets(stems) if t.endswith(".json")]
-    sidecars += [t for _, (_, stems) in SIMULATION_FIGURES.items() for t in _figure_targets(stems) if t.endswith(".json")]
-    if VALIDATE:
-        sidecars.append(str(FIGURES_DIR / "figV_downscaling.json"))
-    runs = " ".join(f"--run {name}={RUNS[name]}" for name in ("ground_state", "best_fit"))
-    network_file = _network_file(_params(NETWORK_ONLY, None))
+    files, uptodate, options = _input_deps(FIGURE_INPUTS["report"])
+    sidecars = [str(LAYOUT.figures_dir / f"{stem}.json") for figure in FIGURES.values() for stem in figure.SPEC.stems]
     return {
-        "actions": [f"python -m paper_figures.report --out {OUT} --profile {PROFILE['path']} {runs} "
-                    f"--network {network_file} --theory {THEORY_FILE}"],
-        "file_dep": sidecars + [str(RUNS[n] / "analysis.h5") for n in ("ground_state", "best_fit")]
-        + [str(THEORY_FILE), str(network_file), "paper_figures/report.py"],
-        "targets": [str(OUT / "report.md"), str(OUT / "report.html")],
-        "uptodate": [config_changed(runs)],
+        "actions": [f"python -m paper_figures.report --out {LAYOUT.root} --profile {PROFILE['path']} "
+                    f"{' '.join(options)}"],
+        "file_dep": _figure_sources("report") + files + sidecars,
+        "targets": [str(p) for p in LAYOUT.report_files],
+        "uptodate": [config_changed(" ".join(options))] + uptodate,
         "clean": True,
         "verbosity": 2,
     }

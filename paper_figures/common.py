@@ -1,4 +1,14 @@
-"""Small interface shared by the figure builders: result record, input descriptors, CLI."""
+"""What every figure module shares: its declaration (:class:`FigureSpec`), its inputs
+(:class:`FigureInputs`, pipeline outputs only), its result record and its command line.
+
+A figure module declares once, in ``SPEC``, the files it writes and the pipeline outputs it reads:
+networks (``network.h5``), runs (run folder and its analysis file), mean-field results
+(``theory-*.h5``), spike-journey comparisons of perturbation pairs and the statistics of shipped
+chi-scan families. ``dodo.py`` builds the figure's task from that declaration, and the module's
+``build(out_dir, inputs)`` receives the same outputs by name. A figure never builds a network,
+simulates, analyses spikes or computes theory: what it draws that needs computing is a package
+function run by a pipeline task.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +21,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import humam
-from humam import data, parameters
+from humam import data, layout, network_file, run_record
+from humam.errors import HumamError
 
 log = logging.getLogger("paper_figures")
 
@@ -45,120 +56,113 @@ def file_input(relpath: str) -> dict:
     return {"kind": "file", "path": relpath, "sha256": data.sha256_of(data.data_path(relpath))}
 
 
-def network_input(name: str, params: dict) -> dict:
-    """Sidecar descriptor of a network: its name, net hash and scale."""
-    scaling = params["network"]["downscaling"]
-    return {"kind": "network", "name": name, "net_hash": parameters.net_hash(params),
-            "n_scaling": scaling["n_scaling"], "k_scaling": scaling["k_scaling"], "scaling_type": scaling["scaling_type"]}
-
-
 def sidecar(figure_id: str, title: str, inputs: list[dict], status: str, missing: list[dict], **extra) -> dict:
     """Sidecar metadata of figures.md §1.3."""
     return {"id": figure_id, "title": title, "inputs": inputs, "package": "humam", "package_version": humam.__version__,
             "status": status, "missing": missing, **extra}
 
 
-def default_params() -> dict:
-    """The published (default) parameter set."""
-    return parameters.resolve()
-
-
-def downscaled_params(n_scaling: float, k_scaling: float) -> dict:
-    """Default parameters with the network down-scaled to (n_scaling, k_scaling)."""
-    params = parameters.resolve()
-    params["network"]["downscaling"]["n_scaling"] = float(n_scaling)
-    params["network"]["downscaling"]["k_scaling"] = float(k_scaling)
-    return params
-
-
-@functools.lru_cache(maxsize=4)
-def _network_for(key: str, n_scaling: float, k_scaling: float):
-    from humam.network import build_network
-
-    params = default_params() if key == "full" else downscaled_params(n_scaling, k_scaling)
-    return build_network(params["network"])
-
-
-def full_network():
-    """NET-full: the full-scale network with default parameters (built once per process)."""
-    return _network_for("full", 1.0, 1.0)
-
-
-def downscaled_network(n_scaling: float, k_scaling: float):
-    """NET-down(n, k) with default parameters (built once per process and scale)."""
-    return _network_for("down", float(n_scaling), float(k_scaling))
-
-
-def cli(build: Callable[..., FigureResult], description: str) -> None:
-    """``python -m paper_figures.<module> --out DIR``: build the figure and print its status."""
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--out", type=Path, default=Path("figures"), help="output folder")
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    results = build(out_dir=args.out)
-    for result in results if isinstance(results, list) else [results]:
-        print(f"{result.figure_id}: {result.status}; " + ", ".join(str(p) for p in result.paths.values()))
-        for item in result.missing:
-            print(f"  missing panel {item['panel']}: {item['input']} ({item['how']})")
-
-
 # ---------------------------------------------------------------------------------------------
 # Simulation runs (figures.md §1.4): figures drawn from the pipeline's own runs
 
 
-RUN_HOW = "run the pipeline: doit (or 'humam simulate <experiment> --profile <profile>')"
+
+RUN_HOW = "run the pipeline: doit (or 'humam simulate <experiment> --profile <profile>' and 'humam analyse')"
+
+
+@dataclass(frozen=True)
+class Source:
+    """A pipeline output a figure reads: the network, run or theory of ``experiment`` (a shipped
+    experiment name), with ``settings`` (dotted key -> value, like ``--set``) applied, at the
+    pipeline profile's scale when ``profiled`` (runs) or as the experiment says (networks)."""
+
+    experiment: str
+    settings: tuple[tuple[str, Any], ...] = ()
+    profiled: bool = False
+
+    @classmethod
+    def run(cls, experiment: str, **settings) -> "Source":
+        """A simulation at the profile's scale; ``settings`` use ``__`` for the dots of a key."""
+        return cls(experiment, tuple((k.replace("__", "."), v) for k, v in settings.items()), True)
+
+    @classmethod
+    def network(cls, experiment: str, **settings) -> "Source":
+        """A network as the experiment defines it (the profile does not apply)."""
+        return cls(experiment, tuple((k.replace("__", "."), v) for k, v in settings.items()), False)
+
+
+@dataclass(frozen=True)
+class Journey:
+    """The spike journey of a perturbation pair: the same run without and with one extra spike."""
+
+    unperturbed: Source
+    perturbed: Source
+    network: Source  #: the full-scale network whose graph distances order the populations
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """What a figure module writes and reads, declared once; ``dodo.py`` builds its task from it.
+
+    ``stems``: the figures written, each as PNG, PDF and a JSON sidecar in the figures folder;
+    ``extra_files``: other files written there (e.g. a CSV table). The inputs, by the name the
+    module's ``build`` asks for: ``networks`` (network.h5), ``runs`` (run folder with its analysis),
+    ``theories`` (mean-field results of a network; ``theory.*`` settings select the options),
+    ``journeys`` (spike-journey comparisons), ``chi_scans`` (statistics of shipped chi-scan families).
+    ``group``: ``"figure"`` (default task set) or ``"validate"`` (only with ``doit validate=yes``).
+    """
+
+    stems: tuple[str, ...]
+    networks: dict[str, Source] = field(default_factory=dict)
+    runs: dict[str, Source] = field(default_factory=dict)
+    theories: dict[str, Source] = field(default_factory=dict)
+    journeys: dict[str, Journey] = field(default_factory=dict)
+    chi_scans: tuple[str, ...] = ()
+    extra_files: tuple[str, ...] = ()
+    group: str = "figure"
+
+    def input_names(self) -> dict[str, tuple[str, ...]]:
+        return {"network": tuple(self.networks), "run": tuple(self.runs), "theory": tuple(self.theories),
+                "journey": tuple(self.journeys), "chi_scan": tuple(self.chi_scans)}
+
+
+class InputError(HumamError):
+    """A figure's input is not a readable pipeline output of the expected kind."""
 
 
 @dataclass
 class RunInput:
-    """One finished simulation: ``OUT/<net_hash>/<sim_hash>/`` with spikes.h5 and run.json; the
-    network is ``../network.h5`` and the analysis ``analysis.h5`` (computed here when absent)."""
+    """One finished, analysed simulation: ``OUT/<net_hash>/<sim_hash>/`` with spikes.h5, run.json
+    and an analysis file; the network is ``../network.h5``. Refused (:class:`InputError`) when the
+    run was simulated from a network whose content differs from the one beside it."""
 
     name: str
     folder: Path
+    analysis_path: Path
 
     @functools.cached_property
     def run(self) -> dict:
-        return json.loads((self.folder / "run.json").read_text())
+        return run_record.read_run_record(self.folder)
 
     @functools.cached_property
     def params(self) -> dict:
         """Resolved parameters of the run (network and simulation)."""
-        return json.loads(self.run["parameters"])
-
-    @property
-    def spikes_path(self) -> Path:
-        return self.folder / "spikes.h5"
+        return run_record.run_parameters(self.run)
 
     @property
     def network_path(self) -> Path:
-        return self.folder.parent / "network.h5"
-
-    @property
-    def analysis_path(self) -> Path:
-        return self.folder / "analysis.h5"
+        return layout.RunFolder(self.folder).network
 
     @functools.cached_property
     def network(self):
-        from humam.network import load_network
-
-        return load_network(self.network_path)
+        return network_file.load_network(self.network_path)
 
     @functools.cached_property
     def analysis(self) -> dict:
-        """The run's analysis (model §8): read from analysis.h5, or computed (not written) when absent."""
+        """The run's analysis (model §8), read from its analysis file."""
         from humam import analysis
 
-        if self.analysis_path.is_file():
-            return analysis.read_analysis(self.analysis_path)
-        log.info("%s: no analysis.h5, analysing %s", self.name, self.spikes_path)
-        return analysis.analyse_run(self.spikes_path, self.network_path, self.params.get("analysis"))
-
-    @functools.cached_property
-    def spike_trains(self):
-        from humam import analysis
-
-        return analysis.read_spike_trains(self.spikes_path, self.network.neuron_numbers)
+        return analysis.read_analysis(self.analysis_path)
 
     @property
     def t_sim_ms(self) -> float:
@@ -187,20 +191,96 @@ class RunInput:
         d = self.downscaling
         return {"kind": "run", "name": self.name, "experiment": self.run.get("experiment"),
                 "folder": str(self.folder), "net_hash": self.run.get("net_hash"), "sim_hash": self.run.get("sim_hash"),
+                "network_digest": self.run.get("network_digest"), "analysis": str(self.analysis_path),
                 "n_scaling": d["n_scaling"], "k_scaling": d["k_scaling"], "scaling_type": d["scaling_type"],
                 "t_sim_ms": self.t_sim_ms, "seed": self.run.get("seed"),
                 "chi": self.params["network"]["scaling"]["chi"], "chi_I": self.params["network"]["scaling"]["chi_I"]}
 
 
-def run_input(name: str, folder: str | Path | None) -> RunInput | None:
-    """The run ``name`` at ``folder``, or None when it was not given or is not complete."""
-    if folder is None:
-        return None
-    folder = Path(folder)
-    if not ((folder / "run.json").is_file() and (folder / "spikes.h5").is_file()):
-        log.warning("run %s: %s holds no complete simulation (spikes.h5 and run.json)", name, folder)
-        return None
-    return RunInput(name, folder)
+def network_input(name: str, path: Path) -> dict:
+    """Sidecar descriptor of a network file: its name, path, hashes and scale."""
+    attrs = network_file.read_network_attrs(path)
+    params = json.loads(attrs.get("parameters", "{}"))
+    scaling = params.get("downscaling", {})
+    return {"kind": "network", "name": name, "path": str(path), "net_hash": attrs.get("net_hash"),
+            "network_digest": network_file.content_digest(path), "n_scaling": scaling.get("n_scaling"),
+            "k_scaling": scaling.get("k_scaling"), "scaling_type": scaling.get("scaling_type")}
+
+
+@dataclass
+class FigureInputs:
+    """The pipeline outputs given to a figure, by kind and name (paths from ``--input KIND:NAME=PATH``).
+
+    Every reader returns None for an input that was not given, so that a figure can draw a
+    placeholder panel; a given input that cannot be read, or a run that does not belong to the
+    network beside it, raises :class:`InputError` with what to run.
+    """
+
+    paths: dict[tuple[str, str], Path] = field(default_factory=dict)
+
+    def path(self, kind: str, name: str) -> Path | None:
+        return self.paths.get((kind, name))
+
+    def network(self, name: str):
+        path = self.path("network", name)
+        return None if path is None else _cached_network(str(path))
+
+    def network_parameters(self, name: str) -> dict | None:
+        """The resolved ``network`` parameter section the network ``name`` was built from."""
+        path = self.path("network", name)
+        return None if path is None else json.loads(network_file.read_network_attrs(path)["parameters"])
+
+    def network_descriptor(self, name: str) -> dict | None:
+        path = self.path("network", name)
+        return None if path is None else network_input(name, path)
+
+    def run(self, name: str) -> RunInput | None:
+        """The analysed run ``name``: the path given is its analysis file, inside the run folder."""
+        path = self.path("run", name)
+        if path is None:
+            return None
+        folder = path.parent
+        run_record.check_run_network(folder)  # exit 2 naming both digests when they differ
+        if not path.is_file():
+            raise InputError(f"{path}: the analysis of run {name} is missing; run 'doit' (task analyse) or "
+                             f"'humam analyse {folder}'.")
+        return RunInput(name, folder, path)
+
+    def theory(self, name: str):
+        path = self.path("theory", name)
+        if path is None:
+            return None
+        from humam import theory
+
+        return theory.read_theory(path)
+
+    def journey(self, name: str) -> dict | None:
+        path = self.path("journey", name)
+        if path is None:
+            return None
+        from humam.analysis import journey
+
+        return journey.read_journey(path)
+
+    def chi_scan(self, name: str) -> dict | None:
+        path = self.path("chi_scan", name)
+        if path is None:
+            return None
+        from humam.analysis import chi_scan
+
+        return chi_scan.read_chi_scan_statistics(path)
+
+
+def require(value, what: str, option: str):
+    """``value``, or :class:`InputError` saying which ``--input`` is missing."""
+    if value is None:
+        raise InputError(f"this figure needs {what}: give it as --input {option}=PATH (doit does).")
+    return value
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_network(path: str):
+    return network_file.load_network(Path(path))
 
 
 def status_of_runs(runs: list[RunInput | None], missing: list[dict]) -> str:
@@ -211,28 +291,41 @@ def status_of_runs(runs: list[RunInput | None], missing: list[dict]) -> str:
     return SCALED if any(r is not None and not r.full_scale for r in runs) else FULL
 
 
-def cli_runs(build: Callable[..., FigureResult | list], description: str, run_names: tuple[str, ...],
-             extra_args: Callable[[argparse.ArgumentParser], None] | None = None, argv: list[str] | None = None) -> None:
-    """``python -m paper_figures.<module> --out DIR --run NAME=FOLDER ...`` for figures drawn from
-    simulations; ``build(out_dir=..., runs={name: folder}, **extra)``, where ``extra_args`` may add
-    options to the parser and each added option is passed to ``build`` by its destination name."""
+def parse_inputs(spec: FigureSpec, items: list[str], error: Callable[[str], None]) -> FigureInputs:
+    """``KIND:NAME=PATH`` items checked against the names ``spec`` declares."""
+    declared = spec.input_names()
+    paths = {}
+    for item in items:
+        key, sep, path = item.partition("=")
+        kind, _, name = key.partition(":")
+        if not sep or name not in declared.get(kind, ()):
+            choices = ", ".join(f"{k}:{n}" for k, names in declared.items() for n in names) or "none"
+            error(f"--input takes KIND:NAME=PATH with KIND:NAME one of {choices}; got {item!r}")
+        paths[(kind, name)] = Path(path)
+    return FigureInputs(paths)
+
+
+def main(spec: FigureSpec, build: Callable[..., FigureResult | list], description: str,
+         argv: list[str] | None = None) -> int:
+    """``python -m paper_figures.<module> --out DIR --input KIND:NAME=PATH ...``: build the figure
+    from the given pipeline outputs and print its status. Errors the user can fix (an input that
+    is missing, unreadable or belongs to another network) end with one message and exit code 2."""
+    import sys
+
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--out", type=Path, default=Path("figures"), help="output folder")
-    parser.add_argument("--run", action="append", default=[], metavar="NAME=FOLDER",
-                        help=f"simulation folder (OUT/<net_hash>/<sim_hash>) of a run; names: {', '.join(run_names)}")
-    if extra_args is not None:
-        extra_args(parser)
-    args = vars(parser.parse_args(argv))
-    out, items = args.pop("out"), args.pop("run")
-    runs = {}
-    for item in items:
-        name, sep, folder = item.partition("=")
-        if not sep or name not in run_names:
-            parser.error(f"--run takes NAME=FOLDER with NAME one of {', '.join(run_names)}; got {item!r}")
-        runs[name] = Path(folder)
+    parser.add_argument("--input", action="append", default=[], metavar="KIND:NAME=PATH",
+                        help="a pipeline output the figure reads (doit passes them; see the module's SPEC)")
+    args = parser.parse_args(argv)
+    inputs = parse_inputs(spec, args.input, parser.error)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    results = build(out_dir=out, runs=runs, **args)
+    try:
+        results = build(out_dir=args.out, inputs=inputs)
+    except HumamError as exc:
+        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        return 2
     for result in results if isinstance(results, list) else [results]:
         print(f"{result.figure_id}: {result.status}; " + ", ".join(str(p) for p in result.paths.values()))
         for item in result.missing:
             print(f"  missing panel {item['panel']}: {item['input']} ({item['how']})")
+    return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -12,6 +13,7 @@ from . import common, style
 
 FIGURE_ID = "F1"
 TITLE = "Model overview"
+SPEC = common.FigureSpec(stems=("fig01_overview",), networks={"full": common.Source.network("network_only")})
 INPUTS = ("vEK cytoarchitecture", "E/I fractions", "DTI streamlines\n& fibre lengths", "area volumes",
           "Potjans–Diesmann\nmicrocircuit", "Binzegger & Mohan\ntables")
 STAGES = ("neuron numbers\n(34 areas × 8 populations)",
@@ -31,9 +33,9 @@ def _arrow(ax, start, end, color="#444444", style_="-|>"):
     ax.add_patch(FancyArrowPatch(start, end, arrowstyle=style_, mutation_scale=9, color=color, lw=1))
 
 
-def build(out_dir, network=None, with_totals: bool = True) -> common.FigureResult:
-    """Draw F1; the network totals are printed when NET-full is available (``with_totals``)."""
-    net = (network if network is not None else common.full_network()) if with_totals else None
+def build(out_dir, inputs: common.FigureInputs) -> common.FigureResult:
+    """Draw F1; the network totals are printed when the full-scale network is given."""
+    net = inputs.network("full")
     with style.figure_style():
         fig, (ax, ax_col) = plt.subplots(1, 2, figsize=(12, 6), gridspec_kw={"width_ratios": [2.3, 1], "wspace": 0.05})
         for a in (ax, ax_col):
@@ -59,9 +61,7 @@ def build(out_dir, network=None, with_totals: bool = True) -> common.FigureResul
         ax.set_title("Pipeline", fontsize=9)
         _layer_sketch(ax_col)
         fig.suptitle(f"{FIGURE_ID} — {TITLE} (schematic, not the published artwork)", fontsize=10)
-        params = common.default_params()
-        inputs = [common.network_input("NET-full", params)] if net is not None else []
-        meta = common.sidecar(FIGURE_ID, TITLE, inputs, common.FULL, [],
+        meta = common.sidecar(FIGURE_ID, TITLE, [inputs.network_descriptor("full")] if net is not None else [], common.FULL, [],
                               notes="programmatic schematic, not the published artwork")
         paths = style.save_figure(fig, Path(out_dir) / "fig01_overview", meta)
     values = {} if net is None else {"neurons": int(np.sum(net.neuron_numbers)), "synapses": int(np.sum(net.synapses))}
@@ -93,9 +93,9 @@ def _layer_sketch(ax):
     ax.set_title("One area: layers I–VI", fontsize=9)
 
 
-def main():
-    common.cli(build, __doc__)
+def main(argv=None) -> int:
+    return common.main(SPEC, build, __doc__, argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -9,21 +10,21 @@ import numpy as np
 from scipy.stats import norm
 
 from humam import tables
-from humam.network import POPULATION_AREA_INDEX
+from humam.tables import POPULATION_AREA_INDEX
 
 from . import common, style
 from .quantities import target_layer_probability
 
 FIGURE_ID = "F2"
 TITLE = "Construction of the connectivity"
+SPEC = common.FigureSpec(stems=("fig02_connectivity",), networks={"full": common.Source.network("network_only")})
 MACAQUE_HOW = "macaque SLN and density data (Schmidt et al. 2018); pass macaque={'x': ln density ratio, 'sln': SLN}"
 
 
-def build(out_dir, network=None, macaque: dict | None = None) -> common.FigureResult:
+def build(out_dir, inputs: common.FigureInputs, macaque: dict | None = None) -> common.FigureResult:
     """Draw F2. ``macaque`` (optional): {"x": ln(ρ_target/ρ_source), "sln": SLN} of the macaque data."""
-    net = network if network is not None else common.full_network()
-    params = common.default_params()
-    conn = params["network"]["connectivity"]
+    net = common.require(inputs.network("full"), "the full-scale network", "network:full")
+    conn = inputs.network_parameters("full")["connectivity"]
     missing = [] if macaque is not None else [common.missing_item("D", "macaque SLN/density data", MACAQUE_HOW)]
 
     with style.figure_style():
@@ -40,8 +41,7 @@ def build(out_dir, network=None, macaque: dict | None = None) -> common.FigureRe
             style.panel_label(ax, letter, x=-0.16)
         fig.suptitle(f"F2 — {TITLE} (full-scale network)", fontsize=10)
         status = common.PARTIAL if missing else common.FULL
-        inputs = [common.network_input("NET-full", params)]
-        meta = common.sidecar(FIGURE_ID, TITLE, inputs, status, missing,
+        meta = common.sidecar(FIGURE_ID, TITLE, [inputs.network_descriptor("full")], status, missing,
                               notes="panel D: fit curve and thresholds only" if missing else "")
         paths = style.save_figure(fig, Path(out_dir) / "fig02_connectivity", meta)
     return common.FigureResult(FIGURE_ID, status, paths, missing, {"x_range": [float(x_pairs.min()), float(x_pairs.max())]})
@@ -144,9 +144,9 @@ def _panel_f(ax, net):
     assert len(POPULATION_AREA_INDEX) == s.shape[0]
 
 
-def main():
-    common.cli(build, __doc__)
+def main(argv=None) -> int:
+    return common.main(SPEC, build, __doc__, argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

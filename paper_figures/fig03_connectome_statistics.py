@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -10,13 +11,14 @@ import numpy as np
 from scipy import stats
 
 from humam import tables
-from humam.network import POPULATION_AREA_INDEX
+from humam.tables import POPULATION_AREA_INDEX
 
 from . import common, style
 from .quantities import area_synapse_counts, outdegree_to_areas
 
 FIGURE_ID = "F3"
 TITLE = "Connectome statistics"
+SPEC = common.FigureSpec(stems=("fig03_connectome_statistics",), networks={"full": common.Source.network("network_only")})
 DIRECTIONS = ("FF", "lateral", "FB")
 STRONG_OUTDEGREE = 100.0
 
@@ -28,10 +30,9 @@ def exponential_distance_rule(distance_mm, counts) -> dict:
             "lambda_mm": -1.0 / (np.log(10.0) * fit.slope)}
 
 
-def build(out_dir, network=None) -> common.FigureResult:
+def build(out_dir, inputs: common.FigureInputs) -> common.FigureResult:
     """Draw F3."""
-    net = network if network is not None else common.full_network()
-    params = common.default_params()
+    net = common.require(inputs.network("full"), "the full-scale network", "network:full")
     values = {}
     with style.figure_style():
         fig, axs = plt.subplots(2, 2, figsize=(10, 7.6))
@@ -45,7 +46,7 @@ def build(out_dir, network=None) -> common.FigureResult:
         for letter, ax in axes.items():
             style.panel_label(ax, letter)
         fig.suptitle(f"F3 — {TITLE} (full-scale network)", fontsize=10)
-        meta = common.sidecar(FIGURE_ID, TITLE, [common.network_input("NET-full", params)], common.FULL, [],
+        meta = common.sidecar(FIGURE_ID, TITLE, [inputs.network_descriptor("full")], common.FULL, [],
                               values={k: v for k, v in values.items() if k != "strong_targets"})
         paths = style.save_figure(fig, Path(out_dir) / "fig03_connectome_statistics", meta)
     return common.FigureResult(FIGURE_ID, common.FULL, paths, [], values)
@@ -139,9 +140,9 @@ def _panel_d(ax, outdeg, direction) -> dict:
     return {d: v.tolist() for d, v in result.items()}
 
 
-def main():
-    common.cli(build, __doc__)
+def main(argv=None) -> int:
+    return common.main(SPEC, build, __doc__, argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

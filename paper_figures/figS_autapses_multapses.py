@@ -11,6 +11,7 @@ uniformly on the N_i N_j ordered neuron pairs. Hence (see :mod:`paper_figures.qu
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -18,13 +19,14 @@ import numpy as np
 from matplotlib.patches import Patch
 
 from humam import tables
-from humam.network import POPULATION_AREA_INDEX
+from humam.tables import POPULATION_AREA_INDEX
 
 from . import common, style
 from .quantities import expected_autapses_per_neuron, mean_multapse_degree_per_target, multapse_fraction
 
 FIGURE_ID = "S-AM"
 TITLE = "Expected autapses and multapses"
+SPEC = common.FigureSpec(stems=("figS_autapses_multapses",), networks={"full": common.Source.network("network_only")})
 
 
 def area_mean_autapses(synapses, neurons, area_index, n_areas=tables.N_AREAS) -> np.ndarray:
@@ -33,9 +35,9 @@ def area_mean_autapses(synapses, neurons, area_index, n_areas=tables.N_AREAS) ->
     return np.array([np.nanmean(per_pop[area_index == a]) for a in range(n_areas)])
 
 
-def build(out_dir, network=None) -> common.FigureResult:
+def build(out_dir, inputs: common.FigureInputs) -> common.FigureResult:
     """Draw S-AM."""
-    net = network if network is not None else common.full_network()
+    net = common.require(inputs.network("full"), "the full-scale network", "network:full")
     s, n = np.asarray(net.synapses), np.asarray(net.neuron_numbers)
     autapses = area_mean_autapses(s, n, POPULATION_AREA_INDEX)
     multapse = mean_multapse_degree_per_target(s, n).reshape(tables.N_AREAS, tables.N_POPULATIONS_PER_AREA)
@@ -69,7 +71,7 @@ def build(out_dir, network=None) -> common.FigureResult:
         style.panel_label(ax_b, "B")
         fig.suptitle(f"{FIGURE_ID} — {TITLE} (full-scale network, fixed total number, autapses and multapses allowed)",
                      fontsize=10, y=1.0)
-        meta = common.sidecar(FIGURE_ID, TITLE, [common.network_input("NET-full", common.default_params())],
+        meta = common.sidecar(FIGURE_ID, TITLE, [inputs.network_descriptor("full")],
                               common.FULL, [], area_order="lobes")
         paths = style.save_figure(fig, Path(out_dir) / "figS_autapses_multapses", meta)
     values = {"autapses_per_neuron_by_area": dict(zip(tables.AREAS, autapses.tolist())),
@@ -77,9 +79,9 @@ def build(out_dir, network=None) -> common.FigureResult:
     return common.FigureResult(FIGURE_ID, common.FULL, paths, [], values)
 
 
-def main():
-    common.cli(build, __doc__)
+def main(argv=None) -> int:
+    return common.main(SPEC, build, __doc__, argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -104,7 +104,7 @@ def build(out_dir, runs: dict) -> common.FigureResult:
         for k in range(tables.N_POPULATIONS_PER_AREA):
             ax = axes[k // 2, k % 2]
             label = style.POPULATION_LABELS[k]
-            color = style.E_COLOR if tables.POPULATION_IS_EXCITATORY[k] else style.I_COLOR
+            color = style.E_COLOR if tables.AREA_POPULATION_IS_EXCITATORY[k] else style.I_COLOR
             d = densities[k]
             if d["density"].shape[0]:
                 mean, sd = d["density"].mean(axis=0), d["density"].std(axis=0)

@@ -5,24 +5,27 @@ Entry (A, B) = Σ_{i∈A} Σ_{j∈B} S_ij / N_i (rows target, columns source), l
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from humam.network import POPULATION_AREA_INDEX
+from humam.tables import POPULATION_AREA_INDEX
 
 from . import common, style
 from .quantities import area_indegree_matrix
 
 FIGURE_ID = "T-IN"
 TITLE = "Area-level indegree matrices"
-TUTORIAL_SCALE = 0.004
+SPEC = common.FigureSpec(stems=("figT_indegrees",), networks={"down": common.Source.network("tutorial"),
+                                                               "full": common.Source.network("network_only")})
 
 
-def build(out_dir, n_scaling: float = TUTORIAL_SCALE, k_scaling: float = TUTORIAL_SCALE) -> common.FigureResult:
-    """Draw T-IN for NET-down(n_scaling, k_scaling) and NET-full."""
-    nets = {"down": common.downscaled_network(n_scaling, k_scaling), "full": common.full_network()}
+def build(out_dir, inputs: common.FigureInputs) -> common.FigureResult:
+    """Draw T-IN for the tutorial's down-scaled network and the full-scale network."""
+    nets = {key: common.require(inputs.network(key), f"the {key} network", f"network:{key}") for key in ("down", "full")}
+    n_scaling, k_scaling = float(nets["down"].n_scaling), float(nets["down"].k_scaling)
     matrices = {k: area_indegree_matrix(np.asarray(v.synapses), np.asarray(v.neuron_numbers), POPULATION_AREA_INDEX)
                 for k, v in nets.items()}
     titles = {"down": f"down-scaled, N = {n_scaling:g}, K = {k_scaling:g}", "full": "full scale"}
@@ -40,18 +43,16 @@ def build(out_dir, n_scaling: float = TUTORIAL_SCALE, k_scaling: float = TUTORIA
         fig.text(0.5, 0.0, f"Down-scaled indegrees are about K = {k_scaling:g} times the full-scale ones "
                  "(published linear down-scaling; not the full-scale regime). Zeros masked in grey.",
                  ha="center", fontsize=7)
-        params = {"down": common.downscaled_params(n_scaling, k_scaling), "full": common.default_params()}
-        inputs = [common.network_input(f"NET-down({n_scaling:g}, {k_scaling:g})", params["down"]),
-                  common.network_input("NET-full", params["full"])]
-        meta = common.sidecar(FIGURE_ID, TITLE, inputs, common.FULL, [], n_scaling=n_scaling, k_scaling=k_scaling)
+        meta = common.sidecar(FIGURE_ID, TITLE, [inputs.network_descriptor(k) for k in ("down", "full")], common.FULL,
+                              [], n_scaling=n_scaling, k_scaling=k_scaling)
         paths = style.save_figure(fig, Path(out_dir) / "figT_indegrees", meta)
     ratio = matrices["down"][matrices["full"] > 0] / matrices["full"][matrices["full"] > 0]
     return common.FigureResult(FIGURE_ID, common.FULL, paths, [], {"matrices": matrices, "median_ratio": float(np.median(ratio))})
 
 
-def main():
-    common.cli(build, __doc__)
+def main(argv=None) -> int:
+    return common.main(SPEC, build, __doc__, argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

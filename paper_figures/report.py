@@ -2,8 +2,10 @@
 regenerated numbers against the published ones (network totals, theory, χ-scan similarities, the
 ground-state and best-fit statistics at the profile's scale), with provenance.
 
-    python -m paper_figures.report --out OUT --profile NAME --run ground_state=FOLDER --run best_fit=FOLDER \\
-        --network OUT/<net_hash>/network.h5 --theory OUT/<net_hash>/theory.h5
+    python -m paper_figures.report --out OUT --profile NAME --input run:ground_state=ANALYSIS_FILE \\
+        --input run:best_fit=ANALYSIS_FILE --input network:full=NETWORK_H5 --input theory:full=THEORY_H5
+
+(``doit`` passes them; :data:`SPEC` declares them.)
 
 Writes ``OUT/report.md`` and ``OUT/report.html`` (figures linked from ``OUT/figures``), atomically.
 """
@@ -22,8 +24,17 @@ import numpy as np
 
 import humam
 from humam import analysis, data, parameters, provenance, tables
+from humam.errors import HumamError
 
-from . import fig05_chi_scan
+from . import common, fig05_chi_scan
+
+#: What the report reads (``dodo.py`` builds its task from it, as for the figures).
+SPEC = common.FigureSpec(
+    stems=(),
+    networks={"full": common.Source.network("network_only")},
+    theories={"full": common.Source.network("network_only")},
+    runs={"ground_state": common.Source.run("ground_state"), "best_fit": common.Source.run("best_fit")},
+)
 
 #: Order of the figures in the report (figures.md §0); sidecars of other ids follow alphabetically.
 FIGURE_ORDER = ["F1", "F2", "F3", "F4", "F5", "F5s", "F6", "F7", "F8", "S-MF", "S-RD", "S-RA", "S-AM", "T-IN"]
@@ -103,21 +114,18 @@ def figures_table(entries: list[dict]) -> Table:
     return Table(["figure", "title", "status", "made at", "missing panels", "file"], rows)
 
 
-def network_table(network_path: Path) -> Table:
-    from humam.network import load_network, summary
+def network_table(net) -> Table:
+    from humam.network_file import summary
 
-    got = summary(load_network(network_path))
+    got = summary(net)
     rows = [[key.replace("_", " "), _fmt(got[key]), _fmt(ref), "yes" if got[key] == ref else "**no**"]
             for key, ref in PUBLISHED_NETWORK.items()]
     return Table(["full-scale network", "regenerated", "published (model §12)", "equal"], rows)
 
 
-def theory_table(theory_path: Path) -> Table:
+def theory_table(result) -> Table:
     import pandas as pd
 
-    from humam import theory
-
-    result = theory.read_theory(theory_path)
     rates = result.rates_hz[result.nonempty]
     pickle = pd.read_pickle(data.data_path(BASE_THEORY_PICKLE))
     shipped = np.array([pickle[key] for key in (tables.POPULATIONS[i] for i in np.flatnonzero(result.nonempty))])
@@ -188,25 +196,26 @@ def downscaling_table(sidecar: dict) -> Table:
     return Table(header, rows)
 
 
-def build_report(out: Path, profile: str, runs: dict[str, Path], network_path: Path | None,
-                 theory_path: Path | None) -> dict[str, Path]:
-    """Write OUT/report.md and OUT/report.html; returns their paths."""
+def build_report(out: Path, profile: str, inputs: common.FigureInputs) -> dict[str, Path]:
+    """Write OUT/report.md and OUT/report.html from the pipeline outputs ``inputs`` (:data:`SPEC`);
+    returns their paths."""
     profile_data = parameters.load_profile(profile)
     sections: list[tuple[str, str, Table | None]] = []
     entries = figure_entries(out / "figures")
     sections.append(("Figures", f"{len(entries)} figure files in `figures/`. Status: `full` (published inputs, all "
                      "panels), `partial` (panels missing, listed), `scaled` (drawn from this profile's down-scaled "
                      "runs, not the full-scale regime).", figures_table(entries)))
-    if network_path is not None:
-        sections.append(("Network", "", network_table(network_path)))
-    if theory_path is not None:
-        sections.append(("Mean-field theory", "", theory_table(theory_path)))
+    if inputs.network("full") is not None:
+        sections.append(("Network", "", network_table(inputs.network("full"))))
+    if inputs.theory("full") is not None:
+        sections.append(("Mean-field theory", "", theory_table(inputs.theory("full"))))
     sections.append(("χ scan", "", chi_scan_table()))
-    analyses, run_params, run_records = {}, {}, {}
-    for name, folder in runs.items():
-        analyses[name] = analysis.read_analysis(folder / "analysis.h5")
-        run_records[name] = json.loads((folder / "run.json").read_text())
-        run_params[name] = json.loads(run_records[name]["parameters"])
+    analyses, run_params, run_records, runs = {}, {}, {}, {}
+    for name in SPEC.runs:
+        run = inputs.run(name)
+        if run is None:
+            continue
+        analyses[name], run_records[name], run_params[name], runs[name] = run.analysis, run.run, run.params, run.folder
     if analyses:
         sections.append(("Simulations at this profile's scale",
                          "The published statistics are those of the down-scaled examples of the paper's tutorial; "
@@ -290,23 +299,24 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def main() -> None:
+def main(argv=None) -> int:
+    import sys
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True, help="pipeline output root (holds figures/)")
     parser.add_argument("--profile", default="laptop")
-    parser.add_argument("--run", action="append", default=[], metavar="NAME=FOLDER")
-    parser.add_argument("--network", type=Path, help="full-scale network.h5")
-    parser.add_argument("--theory", type=Path, help="theory.h5 of the full-scale base network")
-    args = parser.parse_args()
-    runs = {}
-    for item in args.run:
-        name, sep, folder = item.partition("=")
-        if not sep:
-            parser.error(f"--run takes NAME=FOLDER, got {item!r}")
-        runs[name] = Path(folder)
-    paths = build_report(args.out, args.profile, runs, args.network, args.theory)
+    parser.add_argument("--input", action="append", default=[], metavar="KIND:NAME=PATH",
+                        help="a pipeline output the report reads (see SPEC)")
+    args = parser.parse_args(argv)
+    inputs = common.parse_inputs(SPEC, args.input, parser.error)
+    try:
+        paths = build_report(args.out, args.profile, inputs)
+    except HumamError as exc:
+        print(f"report: error: {exc}", file=sys.stderr)
+        return 2
     print(f"report: {paths['md']}, {paths['html']}")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

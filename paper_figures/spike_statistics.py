@@ -49,7 +49,7 @@ N_PER_AREA = tables.N_POPULATIONS_PER_AREA
 
 def type_color(population_index) -> str:
     """E/I colour of a population (canonical index or index within its area)."""
-    return style.E_COLOR if tables.POPULATION_IS_EXCITATORY[int(population_index) % N_PER_AREA] else style.I_COLOR
+    return style.E_COLOR if tables.AREA_POPULATION_IS_EXCITATORY[int(population_index) % N_PER_AREA] else style.I_COLOR
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def draw_raster(ax, raster: dict, title: str | None = None, label_fontsize: floa
         marker = {"marker": "|", "ms": min(0.85 * row_pt, 5.0), "mew": min(0.6 * row_pt, 0.8)}
     else:  # many rows: dots
         marker = {"marker": ".", "ms": 1.6, "mew": 0}
-    excitatory = tables.POPULATION_IS_EXCITATORY[raster["population_index"] % N_PER_AREA]
+    excitatory = tables.AREA_POPULATION_IS_EXCITATORY[raster["population_index"] % N_PER_AREA]
     for mask, color in ((excitatory, style.E_COLOR), (~excitatory, style.I_COLOR)):
         ax.plot(raster["times_ms"][mask], raster["row"][mask], ls="none", color=color, rasterized=True, **marker)
     pops, starts = np.unique(raster["row_population_index"], return_index=True)

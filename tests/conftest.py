@@ -52,7 +52,7 @@ def connectome_default(cyto_default, default_network_params):
 @pytest.fixture(scope="session")
 def network_default(cyto_default, connectome_default, default_network_params):
     """Full-scale network of the published model (default parameters), assembled once per session."""
-    from humam.network import assemble_network
+    from humam.build import assemble_network
 
     return assemble_network(cyto_default, connectome_default, default_network_params)
 

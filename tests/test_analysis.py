@@ -570,14 +570,14 @@ def test_write_and_read_analysis_round_trip(tmp_path):
 
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
-    from humam import network, parameters, simulation
+    from humam import build, network_file, parameters, simulation
 
     params = parameters.merge(parameters.resolve("downscaled_ground"), {
         "network": {"downscaling": {"n_scaling": 0.002, "k_scaling": 0.002}},
         "simulation": {"t_sim_ms": 1000.0, "seed": 2903, "threads": 2}})
     folder = tmp_path_factory.mktemp("analysis_run")
-    net = network.build_network(params["network"])
-    network.save_network(net, folder / "network.h5")
+    net = build.build_network(params["network"])
+    network_file.save_network(net, folder / "network.h5")
     simulation.simulate(net, params["simulation"], folder / "run")
     spikes = folder / "run" / simulation.SPIKES_FILE
     results = analysis.analyse_run(spikes, folder / "network.h5", {"exclude_diagonal": False})
@@ -639,11 +639,11 @@ def test_small_run_analysis_file_round_trip(small_run, tmp_path):
 def test_published_downscaled_example_reproduces_the_reference_statistics(tmp_path):
     """Spec §10.5, chi = 1 column (n = k = 0.005, seed 2903, 2.5 s, 2 threads; spikes identical to the
     reference run, §7.6)."""
-    from humam import network, parameters, simulation
+    from humam import build, network_file, parameters, simulation
 
     params = parameters.set_dotted(parameters.resolve("downscaled_ground"), "simulation.threads", 2)
-    net = network.build_network(params["network"])
-    network.save_network(net, tmp_path / "network.h5")
+    net = build.build_network(params["network"])
+    network_file.save_network(net, tmp_path / "network.h5")
     simulation.simulate(net, params["simulation"], tmp_path / "run")
     results = analysis.analyse_run(tmp_path / "run" / simulation.SPIKES_FILE, tmp_path / "network.h5",
                                    {"exclude_diagonal": False})

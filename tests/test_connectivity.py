@@ -262,7 +262,7 @@ def test_feedback_rule_sets_excitatory_share():
     pair = np.arange(64, dtype=float).reshape(8, 8) + 1
     scaled = co.feedback_rule(pair, 0.93)
     assert scaled.sum() == pytest.approx(pair.sum())
-    assert scaled[tables.POPULATION_IS_EXCITATORY].sum() / scaled.sum() == pytest.approx(0.93)
+    assert scaled[tables.AREA_POPULATION_IS_EXCITATORY].sum() / scaled.sum() == pytest.approx(0.93)
 
 
 def test_area_level_rounding():

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from humam import downscaling as ds
+from humam import build, tables
 from humam import network as nw
-from humam import tables
 from humam.errors import ParameterError
 
-E = nw.POPULATION_IS_EXCITATORY
+E = tables.POPULATION_IS_EXCITATORY
 
 
 @pytest.fixture
@@ -180,7 +180,7 @@ def _downscaled(cyto, connectome, params, chi, chi_I, n=0.005, k=0.005, scaling_
     params = copy.deepcopy(params)
     params["scaling"].update(chi=chi, chi_I=chi_I)
     params["downscaling"].update(n_scaling=n, k_scaling=k, scaling_type=scaling_type)
-    return nw.assemble_network(cyto, connectome, params)
+    return build.assemble_network(cyto, connectome, params)
 
 
 @pytest.fixture(scope="module")
@@ -216,7 +216,7 @@ def test_downscaled_drive(downscaled_ground, network_default):
     np.testing.assert_allclose(net.indegree_ext[ne], net.synapses_external[ne] / net.neuron_numbers[ne])
     np.testing.assert_allclose(net.poisson_rate_hz, net.rate_ext_hz * net.indegree_ext)
     assert 84 <= net.poisson_rate_hz[ne].min() and net.poisson_rate_hz[ne].max() <= 97.5
-    assert net.weights_ext_pA[E & (nw.POPULATION_LAYER_INDEX == 0)] == pytest.approx(3289.77, abs=0.01)  # 3.29 nA
+    assert net.weights_ext_pA[E & (tables.POPULATION_LAYER_INDEX == 0)] == pytest.approx(3289.77, abs=0.01)  # 3.29 nA
     np.testing.assert_allclose(net.weights_pA, network_default.weights_pA / 0.005)
     np.testing.assert_allclose(net.weights_sd_pA, network_default.weights_sd_pA / 0.005)
     np.testing.assert_allclose(net.weights_ext_sd_pA, network_default.weights_ext_sd_pA / 0.005)

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from humam import downscaling as ds
-from humam import network as nw
+from humam import build, tables
 from humam import theory as th
 
-E = nw.POPULATION_IS_EXCITATORY
+E = tables.POPULATION_IS_EXCITATORY
 SCALES = (0.01, 0.005)
 
 
@@ -26,7 +26,7 @@ def preserved(cyto_default, connectome_default, default_network_params):
     for scale in SCALES:
         params = copy.deepcopy(default_network_params)
         params["downscaling"].update(n_scaling=scale, k_scaling=scale, scaling_type=ds.PRESERVE_INPUT_STATISTICS)
-        nets[scale] = nw.assemble_network(cyto_default, connectome_default, params)
+        nets[scale] = build.assemble_network(cyto_default, connectome_default, params)
     return nets
 
 
@@ -129,7 +129,7 @@ def test_stability_is_lost_when_indegrees_shrink_too_far(cyto_default, connectom
     assert not th.stability(preserved[0.01], full_rates, include_dc=True)["stable"]
     params = copy.deepcopy(default_network_params)
     params["downscaling"].update(n_scaling=0.01, k_scaling=0.1, scaling_type=ds.PRESERVE_INPUT_STATISTICS)
-    net = nw.assemble_network(cyto_default, connectome_default, params)
+    net = build.assemble_network(cyto_default, connectome_default, params)
     result = th.stability(net, full_rates, include_dc=True)
     assert result["stable"] and result["max_relative_residual"] < 0.01
 

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from humam import analysis, tables  # noqa: E402
-from humam.network import load_network  # noqa: E402
+from humam.network_file import load_network  # noqa: E402
 from paper_figures import (fig04_spike_statistics, fig06_spike_statistics_best_fit, figS_rasters,  # noqa: E402
                            figS_rate_distributions, spike_statistics)
 from helpers import read_sidecar, sha256_file  # noqa: E402

@@ -6,13 +6,13 @@ import math
 import numpy as np
 import pytest
 
+from humam import build, network_file, tables
 from humam import network as nw
-from humam import tables
 from humam.errors import ParameterError
 
-E = nw.POPULATION_IS_EXCITATORY
-LAYER = nw.POPULATION_LAYER_INDEX
-SAME_AREA = nw.SAME_AREA
+E = tables.POPULATION_IS_EXCITATORY
+LAYER = tables.POPULATION_LAYER_INDEX
+SAME_AREA = tables.SAME_AREA
 
 
 def pop(area, layer, kind):
@@ -232,7 +232,7 @@ def test_perturbation_rejects_duplicates():
 def test_assembly_on_synthetic_inputs(synthetic_inputs, default_network_params):
     cyto, connectome = synthetic_inputs(empty=(10, 11))
     params = with_overrides(default_network_params, scaling={"chi": 2.5, "chi_I": 5.0})
-    net = nw.assemble_network(cyto, connectome, params)
+    net = build.assemble_network(cyto, connectome, params)
     assert net.area.tolist()[:9] == ["bankssts"] * 8 + ["caudalanteriorcingulate"]
     assert net.layer.tolist()[:8] == ["II/III", "II/III", "IV", "IV", "V", "V", "VI", "VI"]
     assert net.population.tolist()[:4] == ["E", "I", "E", "I"]
@@ -257,14 +257,14 @@ def test_assembly_on_synthetic_inputs(synthetic_inputs, default_network_params):
 def test_assembly_rejects_bad_options(synthetic_inputs, default_network_params):
     cyto, connectome = synthetic_inputs()
     with pytest.raises(ParameterError, match="distribution"):
-        nw.assemble_network(cyto, connectome, with_overrides(default_network_params, delays={"distribution": "gamma"}))
+        build.assemble_network(cyto, connectome, with_overrides(default_network_params, delays={"distribution": "gamma"}))
     with pytest.raises(ParameterError, match="transmission_probability"):
-        nw.assemble_network(cyto, connectome,
+        build.assemble_network(cyto, connectome,
                             with_overrides(default_network_params, weights={"transmission_probability": 0.0}))
     entry = {"area": "nowhere", "layer": "IV", "population": "E", "time_ms": 1.0}
     bad = with_overrides(default_network_params, perturbation=[entry])
     with pytest.raises(ParameterError, match="perturbation\\[0\\].*'nowhere'"):
-        nw.assemble_network(cyto, connectome, bad)
+        build.assemble_network(cyto, connectome, bad)
 
 
 @pytest.mark.parametrize("scale", [0.0, -0.5, 1.5])
@@ -276,15 +276,15 @@ def test_build_network_refuses_bad_scales_before_building(default_network_params
 
     monkeypatch.setattr(humam.cytoarchitecture, "build_cytoarchitecture", fail)
     with pytest.raises(ParameterError, match=r"outside \(0, 1\]"):
-        nw.build_network(with_overrides(default_network_params, downscaling={"n_scaling": scale}))
+        build.build_network(with_overrides(default_network_params, downscaling={"n_scaling": scale}))
     with pytest.raises(ParameterError, match="k_scaling"):
-        nw.build_network(with_overrides(default_network_params, downscaling={"k_scaling": scale}))
+        build.build_network(with_overrides(default_network_params, downscaling={"k_scaling": scale}))
 
 
 def test_normal_delay_option(synthetic_inputs, default_network_params):
     cyto, connectome = synthetic_inputs()
     params = with_overrides(default_network_params, delays={"distribution": "normal", "cc_min_ms": 1.0})
-    net = nw.assemble_network(cyto, connectome, params)
+    net = build.assemble_network(cyto, connectome, params)
     assert net.delay_distribution == "normal"
     np.testing.assert_array_equal(net.delay_sd_ms, 0.5 * net.delay_mean_ms)
     assert np.all(net.delay_min_ms[SAME_AREA] == 0.1) and np.all(net.delay_min_ms[~SAME_AREA] == 1.0)
@@ -297,7 +297,7 @@ def test_normal_delay_option(synthetic_inputs, default_network_params):
 def assert_networks_equal(a, b):
     from dataclasses import fields
 
-    for item in fields(nw.Network):
+    for item in fields(network_file.Network):
         x, y = getattr(a, item.name), getattr(b, item.name)
         _assert_equal(item.name, x, y)
 
@@ -338,15 +338,15 @@ def test_round_trip(tmp_path, synthetic_inputs, default_network_params):
         downscaling={"n_scaling": 0.01, "k_scaling": 0.02,
                      "full_scale_rates": str(_rates_pickle(tmp_path, cyto.neuron_numbers.ravel()))},
     )
-    net = nw.assemble_network(cyto, connectome, params)
+    net = build.assemble_network(cyto, connectome, params)
     assert net.is_downscaled and net.neuron_numbers_full_scale is not None
     path = tmp_path / "out" / "network.h5"
     attrs = {"parameters": '{"chi": 1.0}', "net_hash": "abc", "provenance": "{\"é\": 1}"}
-    assert nw.save_network(net, path, attrs) == path
+    assert network_file.save_network(net, path, attrs) == path
     assert sorted(p.name for p in path.parent.iterdir()) == ["network.h5"]
-    back = nw.load_network(path)
+    back = network_file.load_network(path)
     assert_networks_equal(net, back)
-    assert nw.read_network_attrs(path) == attrs
+    assert network_file.read_network_attrs(path) == attrs
     with h5py.File(path) as h5:
         assert h5["weights_pA"].compression == "gzip" and h5["synapses"].compression == "gzip"
         assert h5["weights_pA"].attrs["units"] == "pA"
@@ -359,17 +359,17 @@ def test_round_trip(tmp_path, synthetic_inputs, default_network_params):
 
 def test_round_trip_full_scale_network_without_optional_fields(tmp_path, synthetic_inputs, default_network_params):
     cyto, connectome = synthetic_inputs(seed=3)
-    net = nw.assemble_network(cyto, connectome, default_network_params)
+    net = build.assemble_network(cyto, connectome, default_network_params)
     path = tmp_path / "network.h5"
-    nw.save_network(net, path, {})
-    assert_networks_equal(net, nw.load_network(path))
+    network_file.save_network(net, path, {})
+    assert_networks_equal(net, network_file.load_network(path))
 
 
 def test_atomic_write_leaves_no_file_when_writing_fails(tmp_path, synthetic_inputs, default_network_params, monkeypatch):
     cyto, connectome = synthetic_inputs()
-    net = nw.assemble_network(cyto, connectome, default_network_params)
+    net = build.assemble_network(cyto, connectome, default_network_params)
     path = tmp_path / "network.h5"
-    original = nw._write_value
+    original = network_file._write_value
     written = []
 
     def failing(group, name, value, units):
@@ -378,19 +378,19 @@ def test_atomic_write_leaves_no_file_when_writing_fails(tmp_path, synthetic_inpu
         written.append(name)
         original(group, name, value, units)
 
-    monkeypatch.setattr(nw, "_write_value", failing)
+    monkeypatch.setattr(network_file, "_write_value", failing)
     with pytest.raises(OSError, match="disk full"):
-        nw.save_network(net, path, {"net_hash": "x"})
+        network_file.save_network(net, path, {"net_hash": "x"})
     assert "weights_pA" in written
     assert list(tmp_path.iterdir()) == []  # neither the final file nor a temporary one
 
     # an existing file is left untouched by a failed rewrite
-    monkeypatch.setattr(nw, "_write_value", original)
-    nw.save_network(net, path, {"net_hash": "old"})
-    monkeypatch.setattr(nw, "_write_value", failing)
+    monkeypatch.setattr(network_file, "_write_value", original)
+    network_file.save_network(net, path, {"net_hash": "old"})
+    monkeypatch.setattr(network_file, "_write_value", failing)
     with pytest.raises(OSError):
-        nw.save_network(net, path, {"net_hash": "new"})
-    assert nw.read_network_attrs(path) == {"net_hash": "old"}
+        network_file.save_network(net, path, {"net_hash": "new"})
+    assert network_file.read_network_attrs(path) == {"net_hash": "old"}
     assert [p.name for p in tmp_path.iterdir()] == ["network.h5"]
 
 
@@ -398,14 +398,14 @@ def test_save_rejects_reserved_attrs_and_load_rejects_foreign_files(tmp_path, sy
     import h5py
 
     cyto, connectome = synthetic_inputs()
-    net = nw.assemble_network(cyto, connectome, default_network_params)
+    net = build.assemble_network(cyto, connectome, default_network_params)
     with pytest.raises(ValueError, match="reserved"):
-        nw.save_network(net, tmp_path / "n.h5", {"file_type": "x"})
+        network_file.save_network(net, tmp_path / "n.h5", {"file_type": "x"})
     foreign = tmp_path / "foreign.h5"
     with h5py.File(foreign, "w") as h5:
         h5["x"] = 1
     with pytest.raises(ValueError, match="not a humam network file"):
-        nw.load_network(foreign)
+        network_file.load_network(foreign)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -416,7 +416,7 @@ slow = pytest.mark.slow
 
 @slow
 def test_published_sizes(network_default):
-    s = nw.summary(network_default)
+    s = network_file.summary(network_default)
     assert s["neurons"] == 3_468_839 and s["populations_nonempty"] == 254
     assert s["synapses_internal"] == 42_778_075_138
     assert s["synapses_external"] == 18_025_524_840
@@ -461,7 +461,7 @@ def test_published_delays(network_default):
     net = network_default
     off_diagonal = ~np.eye(34, dtype=bool)
     assert round(float((net.distance_mm[off_diagonal] / 3.5).mean()), 2) == 18.34
-    area_of = nw.POPULATION_AREA_INDEX
+    area_of = tables.POPULATION_AREA_INDEX
     np.testing.assert_array_equal(net.delay_mean_ms[~SAME_AREA],
                                   (net.distance_mm[area_of[:, None], area_of[None, :]] / 3.5)[~SAME_AREA])
     np.testing.assert_array_equal(net.delay_mean_ms[SAME_AREA], np.where(E[None, :], 1.5, 0.75).repeat(272, 0)[SAME_AREA])
@@ -473,7 +473,7 @@ def test_published_delays(network_default):
 def test_chi_scales_only_inter_area_excitatory_weights(network_default, cyto_default, connectome_default,
                                                        default_network_params):
     params = with_overrides(default_network_params, scaling={"chi": 2.5, "chi_I": 5.0})
-    best = nw.assemble_network(cyto_default, connectome_default, params)
+    best = build.assemble_network(cyto_default, connectome_default, params)
     base = network_default
     np.testing.assert_array_equal(best.weights_pA[SAME_AREA], base.weights_pA[SAME_AREA])
     ee_cc = ~SAME_AREA & E[:, None] & E[None, :]
@@ -488,7 +488,7 @@ def test_chi_scales_only_inter_area_excitatory_weights(network_default, cyto_def
 @slow
 def test_published_perturbation(cyto_default, connectome_default, default_network_params, network_default):
     entry = {"area": "pericalcarine", "layer": "IV", "population": "E", "time_ms": 2000.0}
-    net = nw.assemble_network(cyto_default, connectome_default, with_overrides(default_network_params, perturbation=[entry]))
+    net = build.assemble_network(cyto_default, connectome_default, with_overrides(default_network_params, perturbation=[entry]))
     i = pop("pericalcarine", "IV", "E")
     assert net.perturbation["population_index"].tolist() == [i]
     expected = 16.4488 * 1000 * network_default.indegree_ext[i]  # unscaled J_ext, full-scale K_ext
@@ -496,15 +496,15 @@ def test_published_perturbation(cyto_default, connectome_default, default_networ
     for area in ("caudalanteriorcingulate", "entorhinal", "parahippocampal", "precentral", "rostralanteriorcingulate",
                  "caudalmiddlefrontal", "lateraloccipital", "parsorbitalis"):
         with pytest.raises(ParameterError, match="no neurons"):
-            nw.assemble_network(cyto_default, connectome_default,
+            build.assemble_network(cyto_default, connectome_default,
                                 with_overrides(default_network_params, perturbation=[dict(entry, area=area)]))
 
 
 @slow
 def test_full_scale_network_file_round_trip(tmp_path, network_default):
     path = tmp_path / "network.h5"
-    nw.save_network(network_default, path, {"parameters": "{}"})
-    assert_networks_equal(network_default, nw.load_network(path))
+    network_file.save_network(network_default, path, {"parameters": "{}"})
+    assert_networks_equal(network_default, network_file.load_network(path))
 
 
 def test_perturbed_population_must_survive_downscaling(tmp_path, synthetic_inputs, default_network_params):
@@ -519,4 +519,4 @@ def test_perturbed_population_must_survive_downscaling(tmp_path, synthetic_input
     )
     with pytest.warns(UserWarning, match="without neurons"):
         with pytest.raises(ParameterError, match="pericalcarine/IV/E, which has no neurons after down-scaling"):
-            nw.assemble_network(cyto, connectome, params)
+            build.assemble_network(cyto, connectome, params)

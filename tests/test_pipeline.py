@@ -101,7 +101,7 @@ def test_every_figure_module_has_a_task():
 
 
 def test_downscaling_validation_figure_compares_with_the_full_scale_theory(pipeline_runs, tmp_path):
-    from humam import network as nw
+    from humam import network_file
     from paper_figures import figV_downscaling
 
     folder = pipeline_runs["ground_state"]
@@ -110,7 +110,7 @@ def test_downscaling_validation_figure_compares_with_the_full_scale_theory(pipel
         "linear_0.01"}
     values = result.values["linear_0.01"]
     # the ratio is the run's neuron-weighted rate after the transient over the full-scale theory's
-    net = nw.load_network(folder.parent / "network.h5")
+    net = network_file.load_network(folder.parent / "network.h5")
     st = analysis.read_spike_trains(folder / "spikes.h5", net.neuron_numbers)
     t_start = min(figV_downscaling.TRANSIENT_MS, st.t_sim_ms / 2)
     rates = analysis.population_mean_rates(st, t_start, st.t_sim_ms)

@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import pytest
 
-from humam import network, parameters, simulation
+from humam import build, parameters, simulation, tables
 
 SCALE = 0.002  # ~6,900 neurons, ~170,000 synapses: seconds per run
 T_SIM_MS = 250.0
@@ -25,7 +25,7 @@ def small_params(experiment="downscaled_ground", **simulation_overrides):
 
 @pytest.fixture(scope="module")
 def small_network():
-    return network.build_network(small_params()["network"])
+    return build.build_network(small_params()["network"])
 
 
 def spikes_content(path):
@@ -57,11 +57,11 @@ def test_connection_plan_is_target_major_and_skips_empty_and_zero_weight(small_n
     assert np.all(np.diff(order) > 0)  # target-major canonical order, each pair once
     assert plan.count.sum() == small_network.synapses.sum()
     assert np.all(small_network.neuron_numbers[plan.target] > 0) and np.all(small_network.neuron_numbers[plan.source] > 0)
-    no_cc = network.build_network(parameters.set_dotted(small_params(), "network.scaling.chi", 0.0)["network"])
+    no_cc = build.build_network(parameters.set_dotted(small_params(), "network.scaling.chi", 0.0)["network"])
     no_cc_plan = simulation.connection_plan(no_cc)
     # chi = 0 removes every cortico-cortical E->E pair (mean weight 0), nothing else
     removed = len(plan.target) - len(no_cc_plan.target)
-    cc_ee = (~network.SAME_AREA & network.POPULATION_IS_EXCITATORY[:, None] & network.POPULATION_IS_EXCITATORY[None, :]
+    cc_ee = (~tables.SAME_AREA & tables.POPULATION_IS_EXCITATORY[:, None] & tables.POPULATION_IS_EXCITATORY[None, :]
              & (small_network.synapses > 0))
     assert removed == int(cc_ee.sum())
 
@@ -138,7 +138,7 @@ def test_perturbation_changes_nothing_before_the_extra_spike(tmp_path):
     for name, perturbation in (("unperturbed", []), ("perturbed", [
             {"area": "pericalcarine", "layer": "IV", "population": "E", "time_ms": spike_time}])):
         params = parameters.set_dotted(small_params(threads=2), "network.perturbation", perturbation)
-        net = network.build_network(params["network"])
+        net = build.build_network(params["network"])
         runs[name] = spikes_content(simulation.simulate(net, params["simulation"], tmp_path / name) / simulation.SPIKES_FILE)
     before = {k: (v[0][v[1] <= spike_time], v[1][v[1] <= spike_time]) for k, v in runs["unperturbed"].items()}
     after = {k: (v[0][v[1] <= spike_time], v[1][v[1] <= spike_time]) for k, v in runs["perturbed"].items()}
@@ -239,7 +239,7 @@ def test_published_downscaled_example_emits_the_published_spike_count(tmp_path):
     1 process x 2 threads under NEST 3.10.0 emits exactly 1,910,451 spikes."""
     params = parameters.set_dotted(parameters.resolve("downscaled_ground"), "simulation.threads", 2)
     assert params["simulation"]["t_sim_ms"] == 2500.0 and params["simulation"]["seed"] == 2903
-    net = network.build_network(params["network"])
+    net = build.build_network(params["network"])
     out = simulation.simulate(net, params["simulation"], tmp_path / "run")
     record = json.loads((out / simulation.RUN_FILE).read_text())
     assert record["spikes"] == 1_910_451
@@ -248,7 +248,7 @@ def test_published_downscaled_example_emits_the_published_spike_count(tmp_path):
 
 def test_delay_cap_bounds_the_largest_delay(tmp_path):
     params = parameters.set_dotted(small_params(threads=2), "network.delays.cap_ms", 10.0)
-    capped = network.build_network(params["network"])
+    capped = build.build_network(params["network"])
     assert simulation.expected_max_delay_ms(capped) == 10.0
     out = simulation.simulate(capped, params["simulation"], tmp_path / "capped")
     assert json.loads((out / simulation.RUN_FILE).read_text())["max_delay_ms"] <= 10.0
@@ -262,7 +262,7 @@ def test_uncapped_largest_delay_is_the_expected_one(reference_run, small_network
 def test_memory_estimate_matches_the_published_code_at_n_k_0_03():
     # measured with the published code (static_synapse, 2 threads): 13.6 GB peak at N = K = 0.03
     params = parameters.merge(parameters.resolve(), {"network": {"downscaling": {"n_scaling": 0.03, "k_scaling": 0.03}}})
-    estimate = simulation.estimate_memory_bytes(network.build_network(params["network"]), 1000.0, "static_synapse")
+    estimate = simulation.estimate_memory_bytes(build.build_network(params["network"]), 1000.0, "static_synapse")
     assert estimate["total"] == pytest.approx(13.6e9, rel=0.25)
 
 

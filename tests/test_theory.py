@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 from scipy import integrate, special
 
-from humam import network, parameters, tables, theory
+from humam import build, parameters, tables, theory
 from humam.data import data_path
 
 
 @pytest.fixture(scope="module")
 def base_net():
     """Full-scale base network (chi = 1, chi_I = 2)."""
-    return network.build_network(parameters.resolve()["network"])
+    return build.build_network(parameters.resolve()["network"])
 
 
 @pytest.fixture(scope="module")
@@ -73,8 +73,8 @@ def test_external_input_is_per_population(base_net, base_inputs):
     population (§5.5), times 1.05 / 1.15 for (V, E) / (VI, E); a summed external term would be ~254x that."""
     mu, sigma, tau_s = theory.statistics_of(base_inputs, np.zeros(base_inputs.index.size))
     factor = np.ones(tables.N_POPULATIONS)
-    factor[network.population_mask(layer="V", pop="E")] = 1.05
-    factor[network.population_mask(layer="VI", pop="E")] = 1.15
+    factor[tables.population_mask(layer="V", pop="E")] = 1.05
+    factor[tables.population_mask(layer="VI", pop="E")] = 1.15
     np.testing.assert_allclose(mu, 1.1 * 25.0 * factor[base_inputs.index], rtol=1e-12)
     np.testing.assert_allclose(tau_s, 0.002, rtol=1e-12)
 

@@ -648,7 +648,7 @@ def causal_convolve(signals: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 
 def source_tau_syn_ms(net) -> np.ndarray:
     """(272,) synaptic time constant of each source population: τ_syn,ex for E, τ_syn,in for I."""
-    from .network import POPULATION_IS_EXCITATORY
+    from .tables import POPULATION_IS_EXCITATORY
 
     p = net.neuron_params
     return np.where(POPULATION_IS_EXCITATORY, p["tau_syn_ex_ms"], p["tau_syn_in_ms"])
@@ -1170,7 +1170,7 @@ def analyse_run(spikes_path: str | Path, network_path: str | Path, params: dict 
     ``timings_s`` / ``cpu_timings_s`` per metric). Optional inputs that
     are missing are reported as ``available = False`` with a reason, never raised.
     """
-    from .network import load_network
+    from .network_file import load_network
 
     start, cpu = time.perf_counter(), time.process_time()
     net = load_network(network_path)

@@ -2,9 +2,14 @@
 
     humam network [--experiment NAME_OR_PATH] [--scale S | --n-scaling N --k-scaling K] [--out DIR] [--summary]
     humam simulate NETWORK_H5_OR_EXPERIMENT [--t-sim MS] [--seed N] [--threads N] [--out DIR] [--progress]
+    humam analyse RUN_FOLDER_OR_EXPERIMENT [--profile P] [--out DIR]
+    humam theory [--experiment NAME_OR_PATH] [--until-converged] [--out DIR]
     humam data verify
     humam experiments
 
+Every output goes where :mod:`humam.layout` says. Used by hand, a command skips work whose output
+exists, can be read and (for runs) belongs to the same network content; ``--force`` redoes it
+(the task graph always passes ``--force``: there doit alone decides what is stale).
 Errors the user can fix are printed as one paragraph, without a traceback, with exit code 2.
 """
 
@@ -17,12 +22,6 @@ from pathlib import Path
 
 from . import __version__
 from .errors import HumamError, ParameterError
-
-
-#: File names inside the output tree: OUT/<net_hash>/{theory}, OUT/<net_hash>/<sim_hash>/{analysis}.
-THEORY_FILE = "theory.h5"
-THEORY_CONVERGED_FILE = "theory_converged.h5"
-ANALYSIS_FILE = "analysis.h5"
 
 
 def _scale_value(text: str) -> float:
@@ -71,124 +70,215 @@ def _network_params(args) -> list[tuple[str, dict]]:
             for label, params in members]
 
 
+def _readable(path: Path, reader) -> bool:
+    """True if ``path`` exists and ``reader`` can read it; an unreadable cached output is redone."""
+    if not path.is_file():
+        return False
+    try:
+        reader(path)
+    except Exception as exc:  # any failure to read means: not a usable output
+        _log(f"{path} cannot be read ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); redoing it")
+        return False
+    return True
+
+
 def _ensure_network(label: str, params: dict, out: Path, force: bool = False):
-    """The network of ``params``: loaded from OUT/<net_hash>/network.h5, or built and written there.
+    """The network of ``params``: loaded from its file in the layout, or built and written there.
 
     Under an MPI launcher every rank builds the network in memory (it is deterministic) and only
-    rank 0 writes the file.
+    rank 0 writes the file. Returns (network, network file, content digest).
     """
-    from . import network, parameters, provenance
+    from . import build, layout, network_file, parameters, provenance
     from .simulation import launcher_rank
 
-    digest = parameters.net_hash(params)
-    path = out / digest / "network.h5"
-    if path.is_file() and not force:
-        _log(f"{label}: up to date: {path}")
-        return network.load_network(path), digest, path
-    net = network.build_network(params["network"])
+    path = layout.Layout(out).network_file(params)
+    if not force and _readable(path, network_file.read_network_attrs):
+        try:
+            net = network_file.load_network(path)
+        except Exception:
+            net = None
+        if net is not None:
+            _log(f"{label}: up to date: {path}")
+            return net, path, network_file.content_digest(path)
+    net = build.build_network(params["network"])
     if launcher_rank() != 0:
-        return net, digest, path
+        return net, path, None
     attrs = {
-        "net_hash": digest,
+        "net_hash": parameters.net_hash(params),
         "parameters": parameters.canonical_json(params["network"]),
         "provenance": json.dumps(provenance.record(), sort_keys=True),
     }
-    network.save_network(net, path, attrs)
+    network_file.save_network(net, path, attrs)
     _log(f"{label}: wrote {path}")
-    return net, digest, path
+    return net, path, network_file.content_digest(path)
 
 
 def _cmd_network(args) -> int:
     members = _network_params(args)  # validates everything before anything is built or written
-    from . import network
+    from . import network_file
 
     for label, params in members:
-        net, digest, path = _ensure_network(label, params, Path(args.out), args.force)
+        net, path, digest = _ensure_network(label, params, Path(args.out), args.force)
         if args.summary:
-            print(json.dumps({"experiment": label, **network.summary(net), "net_hash": digest, "path": str(path)}))
+            print(json.dumps({"experiment": label, **network_file.summary(net), "net_hash": path.parent.name,
+                              "network_digest": digest, "path": str(path)}))
     return 0
 
 
+def _profile(args):
+    from . import parameters
+
+    return parameters.load_profile(args.profile) if getattr(args, "profile", None) else None
+
+
+def _experiment_params(target: str, args, what: str) -> tuple[str, dict]:
+    """(label, parameters) of one experiment with the profile and ``--set`` applied."""
+    from . import parameters
+
+    members = parameters.scan_members(target)
+    if len(members) != 1:
+        raise ParameterError(
+            f"'{target}' is a scan family of {len(members)} runs; {what} its members one by one "
+            f"(the pipeline does this) or give a single experiment."
+        )
+    label, params = members[0]
+    return label, _apply_settings(parameters.apply_profile(params, _profile(args)), args.set)
+
+
+def _check_processes(profile: dict | None, world_size: int) -> None:
+    """A profile fixes the number of MPI processes, and with it the run folder: refuse a launch that
+    disagrees instead of writing a run where the pipeline does not look for it."""
+    if profile is not None and profile["processes"] != world_size:
+        raise ParameterError(
+            f"profile {profile['name']} runs simulations on {profile['processes']} MPI process(es), but this command "
+            f"was started on {world_size}; start it with the profile's launcher ({profile['launcher'] or 'none'}).")
+
+
 def _simulation_params(args) -> tuple[str, dict, Path | None]:
-    """(label, resolved parameters, network file or None) of ``humam simulate``'s target."""
-    from . import network, parameters
+    """(label, resolved parameters, given network file or None) of ``humam simulate``'s target."""
+    from . import network_file, parameters
 
     target = Path(args.target)
     if target.suffix == ".h5":
+        if args.profile:
+            raise ParameterError("--profile applies to experiments; a network file already fixes the network.")
+        if args.set and any(item.startswith("network.") for item in args.set):
+            raise ParameterError("--set network.* applies to experiments; a network file already fixes the network.")
         if not target.is_file():
             raise ParameterError(f"Network file {target} does not exist; build one with 'humam network'.")
-        attrs = network.read_network_attrs(target)
+        attrs = network_file.read_network_attrs(target)
         if "parameters" not in attrs:
             raise ParameterError(f"{target} was not written by 'humam network' (it has no 'parameters' attribute).")
         params = parameters.merge(parameters.load_defaults(), {"network": json.loads(attrs["parameters"])})
-        label, network_file = target.parent.name[:12], target
-        if args.profile:
-            raise ParameterError("--profile applies to experiments; a network file already fixes the network.")
+        label, network_path = target.parent.name[:12], target
+        params = _apply_settings(params, args.set)
     else:
-        members = parameters.scan_members(args.target)
-        if len(members) != 1:
-            raise ParameterError(
-                f"'{args.target}' is a scan family of {len(members)} runs; simulate its members one by one "
-                f"(the pipeline does this) or give a single experiment."
-            )
-        (label, params), network_file = members[0], None
-        if args.profile:
-            params = parameters.apply_profile(params, parameters.load_profile(args.profile))
+        (label, params), network_path = _experiment_params(args.target, args, "simulate"), None
     overrides = {key: value for key, value in (("t_sim_ms", args.t_sim), ("seed", args.seed),
                                                ("threads", args.threads)) if value is not None}
-    params = parameters.merge(params, {"simulation": overrides})
-    if args.set:
-        if network_file is not None and any(item.startswith("network.") for item in args.set):
-            raise ParameterError("--set network.* applies to experiments; a network file already fixes the network.")
-        params = _apply_settings(params, args.set)
-    return label, params, network_file
+    return label, parameters.merge(params, {"simulation": overrides}), network_path
+
+
+def _place_network(given: Path, params: dict, out: Path) -> Path:
+    """The layout's network file for ``params``, copied from ``given`` when it is elsewhere, so that
+    the run folder sits beside its network and can be analysed."""
+    import shutil
+
+    from . import layout, network_file
+
+    path = layout.Layout(out).network_file(params)
+    if path.resolve() == given.resolve():
+        return path
+    if path.is_file() and network_file.content_digest(path) == network_file.content_digest(given):
+        return path
+    if path.is_file():
+        raise ParameterError(f"{path} already holds a network with the same parameters but other content than {given}; "
+                             f"rebuild it ('humam network --force') or choose another --out.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.copy.tmp")
+    shutil.copyfile(given, tmp)
+    tmp.replace(path)
+    _log(f"copied {given} to {path}")
+    return path
 
 
 def _cmd_simulate(args) -> int:
-    from . import network, parameters, simulation
+    from . import layout, network_file, parameters, run_record, simulation
 
-    label, params, network_file = _simulation_params(args)
+    label, params, network_path = _simulation_params(args)
     out = Path(args.out)
-    if network_file is not None:
-        net, digest = network.load_network(network_file), parameters.net_hash(params)
+    world_size = simulation.launcher_world_size()
+    _check_processes(_profile(args), world_size)
+    if network_path is not None:
+        network_path = _place_network(network_path, params, out) if simulation.launcher_rank() == 0 \
+            else layout.Layout(out).network_file(params)
+        net, digest = network_file.load_network(network_path), network_file.content_digest(network_path)
     else:
-        net, digest, _ = _ensure_network(label, params, out)
-    vps = params["simulation"]["threads"] * simulation.launcher_world_size()
-    folder = out / digest / parameters.sim_hash(params, vps)
-    if simulation.run_is_complete(folder) and not args.force:
-        _log(f"{label}: up to date: {folder}")
-        return 0
-    metadata = {"experiment": label, "net_hash": digest, "sim_hash": folder.name,
-                "parameters": parameters.canonical_json(params)}
-    simulation.simulate(net, params["simulation"], folder, metadata=metadata,
+        net, network_path, digest = _ensure_network(label, params, out)  # digest None on ranks > 0 (they write nothing)
+    run = layout.Layout(out).run(params, world_size)
+    if run.is_complete() and not args.force:
+        try:
+            recorded = run_record.read_run_record(run.path).get("network_digest")
+        except run_record.RunRecordError:
+            recorded = None
+        if recorded == digest:
+            _log(f"{label}: up to date: {run.path}")
+            return 0
+        _log(f"{label}: the run in {run.path} was simulated from other network content "
+             f"({recorded or 'unknown'}, now {digest}); simulating again")
+    metadata = {"experiment": label, "net_hash": parameters.net_hash(params), "sim_hash": run.path.name,
+                "network_digest": digest, "parameters": parameters.canonical_json(params)}
+    simulation.simulate(net, params["simulation"], run.path, metadata=metadata,
                         show_progress=args.progress, force_memory=args.force_memory)
     return 0
 
 
-def _cmd_analyse(args) -> int:
-    from . import analysis, simulation
+def _analysis_targets(args) -> list[tuple[str, dict, "object", int]]:
+    """(label, parameters, run folder, MPI processes) of each ``humam analyse`` target: a run folder
+    (its recorded parameters, with ``--set analysis.*`` applied) or an experiment (with the profile)."""
+    from . import layout, run_record
 
-    folders = [Path(f) for f in args.runs]
-    for folder in folders:  # check every input before the first (slow) analysis
-        if not simulation.run_is_complete(folder):
-            raise ParameterError(
-                f"{folder} holds no complete simulation ({simulation.SPIKES_FILE} and {simulation.RUN_FILE}); "
-                f"run 'humam simulate' first.")
-        if not (folder.parent / "network.h5").is_file():
-            raise ParameterError(f"{folder.parent / 'network.h5'} (the network of run {folder}) is missing.")
-    for folder in folders:
-        target = folder / ANALYSIS_FILE
-        if target.is_file() and not args.force:
-            _log(f"{folder}: up to date: {target}")
+    targets = []
+    for target in args.runs:
+        folder = Path(target)
+        if folder.is_dir():
+            record = run_record.read_run_record(folder)
+            params = run_record.run_parameters(record)
+            if args.profile:
+                raise ParameterError("--profile applies to experiments; a run folder already fixes the run.")
+            from . import parameters
+
+            params = parameters.merge(parameters.load_defaults(), params)
+            params = _apply_settings(params, args.set)
+            targets.append((record.get("experiment", folder.name), params, layout.RunFolder(folder),
+                            int(record.get("mpi_processes", 1))))
+        else:
+            label, params = _experiment_params(target, args, "analyse")
+            processes = _profile(args)["processes"] if args.profile else 1
+            targets.append((label, params, layout.Layout(Path(args.out)).run(params, processes), processes))
+    return targets
+
+
+def _cmd_analyse(args) -> int:
+    from . import analysis, run_record
+
+    targets = _analysis_targets(args)
+    for label, params, run, processes in targets:  # check every input before the first (slow) analysis
+        run_record.check_run_network(run.path)
+    for label, params, run, processes in targets:
+        target = run.analysis(params, processes)
+        if not args.force and _readable(target, analysis.read_analysis_attrs):
+            _log(f"{label}: up to date: {target}")
             continue
-        run = json.loads((folder / simulation.RUN_FILE).read_text())
-        results = analysis.analyse_run(folder / simulation.SPIKES_FILE, folder.parent / "network.h5")
-        attrs = {"net_hash": run.get("net_hash", ""), "sim_hash": run.get("sim_hash", folder.name),
-                 "experiment": run.get("experiment", ""), "run_parameters": run.get("parameters", "")}
+        record = run_record.read_run_record(run.path)
+        results = analysis.analyse_run(run.spikes, run.network, params.get("analysis"))
+        attrs = {"net_hash": record.get("net_hash", ""), "sim_hash": record.get("sim_hash", run.path.name),
+                 "network_digest": record.get("network_digest", ""),
+                 "experiment": record.get("experiment", ""), "run_parameters": record.get("parameters", "")}
         analysis.write_analysis(results, target, attrs)
         summary = results["summary"]
         wall = sum(results["timings_s"].values())
-        _log(f"{run.get('experiment', folder.name)}: {summary['neurons']} neurons, {summary['spikes']} spikes, "
+        _log(f"{label}: {summary['neurons']} neurons, {summary['spikes']} spikes, "
              f"mean rate {summary['neuron_weighted_rate_hz']:.2f} spikes/s (neuron-weighted), "
              f"CV ISI {summary['mean_cv_isi']:.2f}, cc {summary['mean_cc']:.4f}; analysed in {wall:.1f} s; wrote {target}")
     return 0
@@ -196,17 +286,20 @@ def _cmd_analyse(args) -> int:
 
 def _cmd_theory(args) -> int:
     members = _network_params(args)
-    from . import parameters, provenance, theory
+    from . import layout, parameters, provenance, theory
 
     for label, params in members:
-        net, digest, path = _ensure_network(label, params, Path(args.out))
-        target = path.parent / (THEORY_CONVERGED_FILE if args.until_converged else THEORY_FILE)
-        if target.is_file() and not args.force:
+        if args.until_converged:
+            params = parameters.set_dotted(params, "theory.until_converged", True)
+        target = layout.Layout(Path(args.out)).theory_file(params)
+        if not args.force and _readable(target, theory.read_theory_attrs):
             _log(f"{label}: up to date: {target}")
             continue
-        result = theory.theory_rates(net, until_converged=args.until_converged)
-        attrs = {"net_hash": digest, "experiment": label,
+        net, path, digest = _ensure_network(label, params, Path(args.out))
+        result = theory.theory_rates(net, **params["theory"])
+        attrs = {"net_hash": parameters.net_hash(params), "network_digest": digest, "experiment": label,
                  "parameters": parameters.canonical_json(params["network"]),
+                 "theory_parameters": parameters.canonical_json(params["theory"]),
                  "provenance": json.dumps(provenance.record(), sort_keys=True)}
         theory.write_theory(result, target, attrs)
         n = net.neuron_numbers
@@ -293,16 +386,20 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--force-memory", action="store_true", help="run even if the memory estimate exceeds what is available")
     sim.set_defaults(func=_cmd_simulate)
 
-    ana = commands.add_parser("analyse", help="spike statistics, BOLD and FC of finished runs (analysis.h5 in each run folder)")
-    ana.add_argument("runs", nargs="+", metavar="RUN_FOLDER", help="OUT/<net_hash>/<sim_hash> folder written by 'humam simulate'")
-    ana.add_argument("--force", action="store_true", help="reanalyse even if analysis.h5 exists")
+    ana = commands.add_parser("analyse", help="spike statistics, BOLD and FC of finished runs (an analysis file in each run folder)")
+    ana.add_argument("runs", nargs="+", metavar="RUN_FOLDER_OR_EXPERIMENT",
+                     help="OUT/<net_hash>/<sim_hash> folder written by 'humam simulate', or an experiment (its run under --profile)")
+    ana.add_argument("--profile", help="pipeline profile applied to experiments (as for 'humam simulate')")
+    ana.add_argument("--out", default="out", help="output root of the runs of experiments")
+    _add_settings(ana)
+    ana.add_argument("--force", action="store_true", help="reanalyse even if the analysis file exists")
     ana.set_defaults(func=_cmd_analyse)
 
     theo = commands.add_parser("theory", help="mean-field (shifted Siegert) rates of an experiment's network")
     _add_network_selection(theo)
     theo.add_argument("--until-converged", action="store_true",
                       help="continue the pseudo-dynamics to the fixed point (published: stop at t = 9.9)")
-    theo.add_argument("--out", default="out", help=f"output root: OUT/<net_hash>/{THEORY_FILE}")
+    theo.add_argument("--out", default="out", help="output root: OUT/<net_hash>/theory-<theory_hash>.h5")
     theo.add_argument("--force", action="store_true", help="recompute even if the output exists")
     theo.set_defaults(func=_cmd_theory)
 

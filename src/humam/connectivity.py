@@ -28,7 +28,7 @@ from .tables import (
     LAYERS_WITH_I,
     N_POPULATIONS_PER_AREA,
     PD_K_EXT,
-    POPULATION_IS_EXCITATORY,
+    AREA_POPULATION_IS_EXCITATORY,
     TARGET_CELL_MATRIX,
     pd_synapses_per_pair,
 )
@@ -197,13 +197,13 @@ def target_pattern(layers: tuple[int, ...], thickness_mm: np.ndarray, neurons: n
 
 def feedback_rule(pair_synapses: np.ndarray, z_i: float) -> np.ndarray:
     """Rescale a feedback block so that a fraction Z_i of its synapses targets E cells."""
-    alpha_e = pair_synapses[POPULATION_IS_EXCITATORY].sum() / pair_synapses.sum()
+    alpha_e = pair_synapses[AREA_POPULATION_IS_EXCITATORY].sum() / pair_synapses.sum()
     alpha_i = 1 - alpha_e
     scaled = pair_synapses.copy()
     if alpha_e > 0:
-        scaled[POPULATION_IS_EXCITATORY] *= z_i / alpha_e
+        scaled[AREA_POPULATION_IS_EXCITATORY] *= z_i / alpha_e
     if alpha_i > 0:
-        scaled[~POPULATION_IS_EXCITATORY] *= (1 - z_i) / alpha_i
+        scaled[~AREA_POPULATION_IS_EXCITATORY] *= (1 - z_i) / alpha_i
     return scaled
 
 

@@ -79,6 +79,7 @@ so more shared input, and PSPs sqrt(10) times larger).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
@@ -90,6 +91,8 @@ import numpy as np
 from . import tables
 from .errors import ParameterError
 from .network import psp_peak_factor
+from .network_file import Network
+from .tables import POPULATION_IS_EXCITATORY
 
 #: Name of the shipped full-scale rates (``simulated_data/base_theory_rates.pkl``).
 BASE_THEORY_RATES = "base_theory_rates"
@@ -230,35 +233,6 @@ def rates_source(source, scaling_type: str):
     return source
 
 
-def full_scale_theory_rates(cyto, connectome, params: dict) -> np.ndarray:
-    """(272,) stationary theory rates (§9) of the full-scale network of ``params`` (n = k = 1): the
-    fixed point (``until_converged``), not the published t = 9.9 values, which are up to 2.6 % from it
-    (Q20) and would leave the down-scaled network's theory that far from its own fixed point.
-
-    ``params`` is the resolved ``network`` section; only its down-scaling scales are replaced.
-    """
-    import copy
-
-    from .network import assemble_network
-    from .theory import theory_rates
-
-    full_params = copy.deepcopy(params)
-    full_params["downscaling"]["n_scaling"] = 1.0
-    full_params["downscaling"]["k_scaling"] = 1.0
-    full_net = assemble_network(cyto, connectome, full_params)
-    return np.asarray(theory_rates(full_net, until_converged=True).rates_hz, dtype=float)
-
-
-def resolve_full_scale_rates(cyto, connectome, params: dict, neuron_numbers: np.ndarray) -> np.ndarray:
-    """(272,) full-scale rates for the down-scaling of the resolved ``network`` section ``params``."""
-    down = params["downscaling"]
-    source = rates_source(down["full_scale_rates"], down["scaling_type"])
-    if source == THEORY_RATES:
-        rates = full_scale_theory_rates(cyto, connectome, params)
-        return np.where(np.asarray(neuron_numbers) > 0, rates, 0.0)
-    return full_scale_rates_array(source, neuron_numbers)
-
-
 # ---------------------------------------------------------------------------------------------
 # Scaling steps
 
@@ -347,8 +321,6 @@ def published_scheme(*, neuron_numbers, synapses, synapses_external, weights_pA,
 def synaptic_time_constants_ms(neuron_params: dict) -> np.ndarray:
     """(272, 272) tau_syn of every recurrent input (rows target): the target's tau_syn,ex for excitatory
     sources, tau_syn,in for inhibitory ones (as in the theory, §9.2)."""
-    from .network import POPULATION_IS_EXCITATORY
-
     ex = np.asarray(neuron_params["tau_syn_ex_ms"], dtype=float)[:, None]
     inh = np.asarray(neuron_params["tau_syn_in_ms"], dtype=float)[:, None]
     return np.where(POPULATION_IS_EXCITATORY[None, :], ex, inh)
@@ -429,4 +401,40 @@ def downscale(*, neuron_numbers, synapses, synapses_external, weights_pA, weight
         weights_sd_pA=weights_sd_pA, weights_ext_pA=weights_ext_pA, weights_ext_sd_pA=weights_ext_sd_pA,
         rate_ext_hz=rate_ext_hz, neuron_params=neuron_params, full_scale_rates_hz=full_scale_rates_hz,
         n_scaling=n_scaling, k_scaling=k_scaling, weight_divisor=divisor(k_scaling),
+    )
+
+
+def downscale_network(full: Network, full_scale_rates_hz: np.ndarray, n_scaling: float, k_scaling: float,
+                      scaling_type: str = "linear") -> Network:
+    """The down-scaled copy of the full-scale network ``full`` (§6; step 10 of §5.8).
+
+    ``full_scale_rates_hz`` are the (272,) full-scale population rates of the DC compensation (0 for
+    empty populations). The full-scale counts and rates are kept in the ``*_full_scale`` fields.
+    Raises ParameterError when a perturbed population has no neurons left.
+    """
+    scaled = downscale(
+        neuron_numbers=full.neuron_numbers, synapses=full.synapses, synapses_external=full.synapses_external,
+        weights_pA=full.weights_pA, weights_sd_pA=full.weights_sd_pA, weights_ext_pA=full.weights_ext_pA,
+        weights_ext_sd_pA=full.weights_ext_sd_pA, rate_ext_hz=full.rate_ext_hz, neuron_params=full.neuron_params,
+        full_scale_rates_hz=full_scale_rates_hz, n_scaling=n_scaling, k_scaling=k_scaling, scaling_type=scaling_type,
+    )
+    lost = [i for i in full.perturbation["population_index"].tolist() if scaled.neuron_numbers[i] == 0]
+    if lost:
+        names = ", ".join("/".join(tables.POPULATIONS[i]) for i in lost)
+        raise ParameterError(
+            f"network.perturbation targets {names}, which has no neurons after down-scaling with "
+            f"n_scaling = {n_scaling:g}. Use a larger n_scaling or another population."
+        )
+    return dataclasses.replace(
+        full,
+        neuron_numbers=scaled.neuron_numbers, synapses=scaled.synapses, synapses_external=scaled.synapses_external,
+        weights_pA=scaled.weights_pA, weights_sd_pA=scaled.weights_sd_pA,
+        weights_ext_pA=scaled.weights_ext_pA, weights_ext_sd_pA=scaled.weights_ext_sd_pA,
+        indegree_ext=scaled.indegree_ext, poisson_rate_hz=scaled.poisson_rate_hz, dc_drive_pA=scaled.dc_drive_pA,
+        rate_ext_hz=np.where(scaled.neuron_numbers > 0, full.rate_ext_hz, 0.0),
+        n_scaling=float(n_scaling), k_scaling=float(k_scaling), scaling_type=str(scaling_type),
+        weight_divisor=scaled.weight_divisor,
+        neuron_numbers_full_scale=full.neuron_numbers, synapses_full_scale=full.synapses,
+        synapses_external_full_scale=full.synapses_external,
+        full_scale_rates_hz=np.asarray(full_scale_rates_hz, dtype=float),
     )

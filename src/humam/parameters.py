@@ -30,7 +30,7 @@ from .errors import ParameterError
 from .resources import experiments_dir, profiles_dir
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
-_SECTIONS = ("network", "simulation")
+_SECTIONS = ("network", "simulation", "theory")
 _EXPERIMENT_KEYS = {"description", "scan", *_SECTIONS}
 _PERTURBATION_KEYS = {"area": str, "layer": str, "population": str, "time_ms": float}
 
@@ -250,3 +250,13 @@ def sim_hash(params: dict, virtual_processes: int | None = None) -> str:
         "simulation": simulation,
         "virtual_processes": int(virtual_processes if virtual_processes is not None else threads),
     })
+
+
+def theory_hash(params: dict) -> str:
+    """Hash of a mean-field computation: its network hash and the ``theory`` section."""
+    return content_hash({"net_hash": net_hash(params), "theory": params["theory"]})
+
+
+def analysis_hash(params: dict, virtual_processes: int | None = None) -> str:
+    """Hash of an analysis: the simulation's hash and the ``analysis`` section."""
+    return content_hash({"sim_hash": sim_hash(params, virtual_processes), "analysis": params.get("analysis", {})})

@@ -32,13 +32,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import tables
+from . import layout, tables
 from .errors import HumamError, ParameterError
 from .h5io import json_default
-from .network import NEURON_PARAMETERS, POPULATION_IS_EXCITATORY, Network
+from .network_file import NEURON_PARAMETERS, Network
+from .tables import POPULATION_IS_EXCITATORY
 
-SPIKES_FILE = "spikes.h5"
-RUN_FILE = "run.json"
 SPIKES_FILE_TYPE = "humam.spikes"
 SPIKES_FORMAT_VERSION = 1
 #: Synapse models of the recurrent and recorder connections (``simulation.synapse_model``): same
@@ -278,16 +277,19 @@ def _nest_neuron_params(net: Network, index: int) -> dict:
     return {name.rsplit("_", 1)[0]: float(net.neuron_params[name][index]) for name in NEURON_PARAMETERS}
 
 
-def _build(nest, net: Network, sim: dict, threads: int, plan: ConnectionPlan, log):
-    """Create and connect the network in the order of spec §7.6; returns nodes and the recorder."""
+def _configure_kernel(nest, net: Network, sim: dict, threads: int) -> None:
+    """Step 1 of spec §7.6: a fresh kernel with the run's threads, resolution and master seed."""
     nest.ResetKernel()
     nest.verbosity = nest.VerbosityLevel.WARNING
     nest.set(local_num_threads=threads)
     nest.set(resolution=float(net.resolution_ms), rng_seed=int(sim["seed"]))
-    nonempty = np.flatnonzero(net.neuron_numbers > 0)
 
+
+def _create_populations(nest, net: Network, sim: dict) -> dict[int, object]:
+    """Step 2: one ``iaf_psc_exp`` population per non-empty population key, with its parameters, DC
+    drive, initial membrane potentials and (optional) per-neuron heterogeneity."""
     populations: dict[int, object] = {}
-    for i in nonempty:  # step 2
+    for i in np.flatnonzero(net.neuron_numbers > 0):
         nodes = nest.Create("iaf_psc_exp", int(net.neuron_numbers[i]))
         nodes.set(_nest_neuron_params(net, i))
         nodes.set(I_e=float(net.dc_drive_pA[i]))
@@ -298,20 +300,43 @@ def _build(nest, net: Network, sim: dict, threads: int, plan: ConnectionPlan, lo
                                                                          std=float(draw["sigma"][i]))
                 nodes.set({name.rsplit("_", 1)[0]: value})
         populations[int(i)] = nodes
-    recorder = nest.Create("spike_recorder")  # step 3
-    generators = {int(i): nest.Create("poisson_generator", params={"rate": float(net.poisson_rate_hz[i])})
-                  for i in nonempty}  # step 4
-    perturbers = [nest.Create("spike_generator", params={"spike_times": [float(t)]})
-                  for t in net.perturbation["time_ms"]]  # step 5
+    return populations
 
-    synapse_model = sim["synapse_model"]
-    extra = {}
+
+@dataclass
+class _Devices:
+    recorder: object  #: the one spike recorder of every population
+    generators: dict[int, object]  #: one Poisson generator per population (the external drive)
+    perturbers: list  #: one spike generator per single-spike perturbation
+
+
+def _create_devices(nest, net: Network) -> _Devices:
+    """Steps 3–5: the spike recorder, the Poisson generators and the single-spike generators, in this
+    order (it fixes the node ids and with them the random streams)."""
+    recorder = nest.Create("spike_recorder")
+    generators = {int(i): nest.Create("poisson_generator", params={"rate": float(net.poisson_rate_hz[i])})
+                  for i in np.flatnonzero(net.neuron_numbers > 0)}
+    perturbers = [nest.Create("spike_generator", params={"spike_times": [float(t)]})
+                  for t in net.perturbation["time_ms"]]
+    return _Devices(recorder, generators, perturbers)
+
+
+def _synapse(net: Network, sim: dict) -> tuple[str, dict]:
+    """The recurrent synapse model and its extra parameters (bernoulli_synapse when transmission is
+    unreliable)."""
     if net.transmission_probability != 1.0:
-        synapse_model, extra = "bernoulli_synapse", {"p_transmit": float(net.transmission_probability)}
+        return "bernoulli_synapse", {"p_transmit": float(net.transmission_probability)}
+    return sim["synapse_model"], {}
+
+
+def _connect_populations(nest, net: Network, sim: dict, plan: ConnectionPlan, populations: dict, log) -> None:
+    """Step 6: every projection of the connection plan, with clipped normal weights and
+    lognormal (or normal) delays clipped below (and, with a cap, above)."""
+    synapse_model, extra = _synapse(net, sim)
     rule = sim["connection_rule"]
     count_key = "N" if rule == "fixed_total_number" else "indegree"
     progress = log.progress(len(plan.target), "connecting")
-    for k in range(len(plan.target)):  # step 6
+    for k in range(len(plan.target)):
         normal = nest.random.normal(mean=float(plan.weight_pA[k]), std=float(plan.weight_sd_pA[k]))
         weight = nest.math.max(normal, 0.0) if plan.excitatory_source[k] else nest.math.min(normal, 0.0)
         if net.delay_distribution == "lognormal":
@@ -326,17 +351,37 @@ def _build(nest, net: Network, sim: dict, threads: int, plan: ConnectionPlan, lo
                      {"synapse_model": synapse_model, "weight": weight, "delay": delay, **extra})
         progress.update(1)
     progress.close()
-    for i in nonempty:  # step 7
+
+
+def _connect_drive(nest, net: Network, sim: dict, populations: dict, devices: _Devices) -> None:
+    """Steps 7–8: each Poisson generator to its population (clipped normal weights), each single
+    spike to the first neuron of its population."""
+    for i, generator in devices.generators.items():
         normal = nest.random.normal(mean=float(net.weights_ext_pA[i]), std=float(net.weights_ext_sd_pA[i]))
-        nest.Connect(generators[int(i)], populations[int(i)], "all_to_all",
+        nest.Connect(generator, populations[i], "all_to_all",
                      {"synapse_model": "static_synapse", "weight": nest.math.max(normal, 0.0),
                       "delay": float(sim["poisson_delay_ms"])})
-    for generator, i, weight, delay in zip(perturbers, net.perturbation["population_index"],
+    for generator, i, weight, delay in zip(devices.perturbers, net.perturbation["population_index"],
                                            net.perturbation["weight_pA"], net.perturbation["delay_ms"]):
-        nest.Connect(generator, populations[int(i)][0], syn_spec={"weight": float(weight), "delay": float(delay)})  # step 8
-    for i in nonempty:  # step 9
-        nest.Connect(populations[int(i)], recorder, syn_spec={"synapse_model": synapse_model})
-    return populations, recorder
+        nest.Connect(generator, populations[int(i)][0], syn_spec={"weight": float(weight), "delay": float(delay)})
+
+
+def _connect_recording(nest, net: Network, sim: dict, populations: dict, devices: _Devices) -> None:
+    """Step 9: every population to the spike recorder."""
+    synapse_model, _ = _synapse(net, sim)
+    for nodes in populations.values():
+        nest.Connect(nodes, devices.recorder, syn_spec={"synapse_model": synapse_model})
+
+
+def _build(nest, net: Network, sim: dict, threads: int, plan: ConnectionPlan, log):
+    """Create and connect the network in the order of spec §7.6; returns nodes and the recorder."""
+    _configure_kernel(nest, net, sim, threads)
+    populations = _create_populations(nest, net, sim)
+    devices = _create_devices(nest, net)
+    _connect_populations(nest, net, sim, plan, populations, log)
+    _connect_drive(nest, net, sim, populations, devices)
+    _connect_recording(nest, net, sim, populations, devices)
+    return populations, devices.recorder
 
 
 #: Biological time per progress step (ms) when progress is shown.
@@ -393,15 +438,14 @@ def _peak_memory_bytes() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024.0
 
 
-def run_is_complete(folder: Path) -> bool:
-    """True if ``folder`` holds a finished run (``run.json`` is written last)."""
-    return (folder / RUN_FILE).is_file() and (folder / SPIKES_FILE).is_file()
-
-
 def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | None = None, metadata: dict | None = None,
              show_progress: bool = False, force_memory: bool = False) -> Path:
     """Simulate ``net`` with the ``simulation`` parameters ``sim`` and write spikes.h5 and run.json
-    into ``out_dir``. Returns ``out_dir``. ``metadata`` (hashes, parameters) goes into run.json."""
+    into ``out_dir`` (a run folder of :mod:`humam.layout`). Returns ``out_dir``. ``metadata``
+    (hashes, parameters, the network's content digest) goes into run.json and spikes.h5.
+
+    Before NEST is set up, the folder is created and checked for writability and a previous
+    run.json in it is removed, so the folder counts as unfinished until the new run is written."""
     from . import provenance
 
     out_dir = Path(out_dir)
@@ -426,11 +470,10 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
             f"--force-memory."
         )
 
+    if launcher_rank() == 0:
+        prepare_run_folder(out_dir)
     nest = _import_nest(world_size)
     comm = _Comm(nest)
-    if comm.rank == 0 and out_dir.is_dir():
-        for stale in out_dir.glob(".*.tmp"):
-            stale.unlink(missing_ok=True)  # left by a killed run
     log = _Log(comm.rank, show_progress)
     timings = {}
     start = time.perf_counter()
@@ -453,8 +496,7 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
     if comm.rank == 0:
         senders = np.concatenate([g[0] for g in gathered])
         times = np.concatenate([g[1] for g in gathered])
-        out_dir.mkdir(parents=True, exist_ok=True)
-        write_spikes(out_dir / SPIKES_FILE, net, first_ids, senders, times, t_sim, metadata or {})
+        write_spikes(out_dir / layout.SPIKES_FILE, net, first_ids, senders, times, t_sim, metadata or {})
         record = {
             **(metadata or {}),
             "simulation": sim,
@@ -475,11 +517,29 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
             "memory_estimate_bytes": estimate,
             "provenance": provenance.record(),
         }
-        _atomic_write_text(out_dir / RUN_FILE, json.dumps(record, indent=2, sort_keys=True, default=json_default))
+        _atomic_write_text(out_dir / layout.RUN_FILE, json.dumps(record, indent=2, sort_keys=True, default=json_default))
         log(f"{senders.size} spikes in {timings['simulate_s']:.1f} s (real-time factor "
             f"{timings['real_time_factor']:.1f}); wrote {out_dir}")
     comm.barrier()
     return out_dir
+
+
+def prepare_run_folder(folder: Path) -> None:
+    """Create ``folder``, check that it is writable, remove a previous run record (the folder is an
+    unfinished run until the new one is written) and temporaries left by killed runs. A
+    :class:`SimulationError` says what to do when the folder cannot be written, before any
+    simulation time is spent."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".write-check.{os.getpid()}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise SimulationError(f"cannot write the run folder {folder} ({exc.strerror or exc}); choose another "
+                              f"--out or fix its permissions.") from None
+    (folder / layout.RUN_FILE).unlink(missing_ok=True)
+    for stale in folder.glob(".*.tmp"):
+        stale.unlink(missing_ok=True)
 
 
 def _atomic_write_text(path: Path, text: str) -> None:

@@ -88,7 +88,24 @@ N_POPULATIONS = len(POPULATIONS)
 POPULATION_LAYER_COLUMN: np.ndarray = np.array([1 + i // N_TYPES for i in range(N_POPULATIONS_PER_AREA)])
 
 #: True for the excitatory area-populations (23E, 4E, 5E, 6E).
-POPULATION_IS_EXCITATORY: np.ndarray = np.array([pop == "E" for _, pop in AREA_POPULATIONS])
+AREA_POPULATION_IS_EXCITATORY: np.ndarray = np.array([pop == "E" for _, pop in AREA_POPULATIONS])
+
+
+# ---------------------------------------------------------------------------------------------
+# The 272 populations in canonical order (flat C order of a (34, 4, 2) array)
+
+#: Area index (0..33, alphabetical) of each of the 272 populations.
+POPULATION_AREA_INDEX: np.ndarray = np.repeat(np.arange(N_AREAS), N_POPULATIONS_PER_AREA)
+#: Layer index (0..3 = II/III, IV, V, VI) of each population.
+POPULATION_LAYER_INDEX: np.ndarray = np.tile(np.repeat(np.arange(N_LAYERS), N_TYPES), N_AREAS)
+#: True for excitatory populations.
+POPULATION_IS_EXCITATORY: np.ndarray = np.tile(np.arange(N_TYPES) == 0, N_AREAS * N_LAYERS)
+#: (272, 272) True where target and source population lie in the same area (rows target).
+SAME_AREA: np.ndarray = POPULATION_AREA_INDEX[:, None] == POPULATION_AREA_INDEX[None, :]
+
+for _array in (POPULATION_AREA_INDEX, POPULATION_LAYER_INDEX, POPULATION_IS_EXCITATORY, SAME_AREA):
+    _array.setflags(write=False)
+del _array
 
 
 def _lookup(kind: str, name: str, valid: tuple[str, ...]) -> int:
@@ -262,10 +279,10 @@ def _row_sum(table: np.ndarray, rows: np.ndarray) -> np.ndarray:
 
 
 #: e_L: share of the synapses in layer L (I..VI) that target excitatory cells (Binzegger).
-EXCITATORY_TARGET_SHARE: np.ndarray = _row_sum(BINZEGGER, POPULATION_IS_EXCITATORY)
+EXCITATORY_TARGET_SHARE: np.ndarray = _row_sum(BINZEGGER, AREA_POPULATION_IS_EXCITATORY)
 
 #: i_L: share of the synapses in layer L (I..VI) that target inhibitory cells (Binzegger).
-INHIBITORY_TARGET_SHARE: np.ndarray = _row_sum(BINZEGGER, ~POPULATION_IS_EXCITATORY)
+INHIBITORY_TARGET_SHARE: np.ndarray = _row_sum(BINZEGGER, ~AREA_POPULATION_IS_EXCITATORY)
 
 
 def target_cell_matrix() -> np.ndarray:
@@ -291,3 +308,19 @@ for _array in (PD_NEURONS, PD_K_EXT, PD_CONNECTION_PROBABILITY, BINZEGGER, MOHAN
                INHIBITORY_TARGET_SHARE, TARGET_CELL_MATRIX, POPULATION_LAYER_COLUMN, POPULATION_IS_EXCITATORY):
     _array.setflags(write=False)
 del _array
+
+
+def population_mask(*, layer: str | None = None, pop: str | None = None) -> np.ndarray:
+    """(272,) boolean mask of the populations in ``layer`` and/or of type ``pop``."""
+    mask = np.ones(N_POPULATIONS, dtype=bool)
+    if layer is not None:
+        mask &= POPULATION_LAYER_INDEX == layer_index(layer)
+    if pop is not None:
+        mask &= POPULATION_IS_EXCITATORY == (population_type_index(pop) == 0)
+    return mask
+
+
+def population_key_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(area, layer, population) string arrays of the 272 keys in canonical order."""
+    area, layer, pop = zip(*POPULATIONS)
+    return np.array(area, dtype=str), np.array(layer, dtype=str), np.array(pop, dtype=str)

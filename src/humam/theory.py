@@ -60,7 +60,8 @@ import numpy as np
 from scipy import integrate, special
 
 from . import tables
-from .network import POPULATION_IS_EXCITATORY, Network
+from .network_file import Network
+from .tables import POPULATION_IS_EXCITATORY
 
 #: zeta(1/2), the Riemann zeta function at 1/2.
 ZETA_HALF = -1.4603545088095868

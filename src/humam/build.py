@@ -1,0 +1,61 @@
+"""Composition of the network stages: raw data → neuron numbers → synapse numbers → full-scale
+network → (full-scale rates →) down-scaled network.
+
+Each stage is a module of its own (:mod:`humam.cytoarchitecture`, :mod:`humam.connectivity`,
+:mod:`humam.network`, :mod:`humam.theory`, :mod:`humam.downscaling`); this module is the one place
+where they are put together, so none of them imports another stage that comes after it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import downscaling
+from .network import full_scale_network, require_section
+from .network_file import Network
+
+
+def full_scale_theory_rates(full: Network) -> np.ndarray:
+    """(272,) stationary theory rates (§9) of the full-scale network ``full``: the fixed point
+    (``until_converged``), not the published t = 9.9 values, which are up to 2.6 % from it (Q20) and
+    would leave the down-scaled network's theory that far from its own fixed point."""
+    from .theory import theory_rates
+
+    return np.asarray(theory_rates(full, until_converged=True).rates_hz, dtype=float)
+
+
+def full_scale_rates(full: Network, params: dict) -> np.ndarray:
+    """(272,) full-scale rates of the DC compensation of the down-scaling of ``params`` (the resolved
+    ``network`` section): theory rates of ``full`` or a file source (see
+    :func:`humam.downscaling.rates_source`); 0 for empty populations."""
+    down = params["downscaling"]
+    source = downscaling.rates_source(down["full_scale_rates"], down["scaling_type"])
+    if source == downscaling.THEORY_RATES:
+        return np.where(full.neuron_numbers > 0, full_scale_theory_rates(full), 0.0)
+    return downscaling.full_scale_rates_array(source, full.neuron_numbers)
+
+
+def assemble_network(cyto, connectome, params: dict) -> Network:
+    """The network of ``params`` (resolved ``network`` section) for a given cytoarchitecture and
+    connectome: full scale (§5.8 steps 1–9, 11–12), then down-scaled when n or k != 1 (step 10)."""
+    down = require_section(params, "downscaling")
+    n_scaling, k_scaling = downscaling.check_scales(down["n_scaling"], down["k_scaling"], down["scaling_type"])
+    full = full_scale_network(cyto, connectome, params)
+    if n_scaling == 1.0 and k_scaling == 1.0:
+        return full
+    rates = full_scale_rates(full, params)
+    return downscaling.downscale_network(full, rates, n_scaling, k_scaling, down["scaling_type"])
+
+
+def build_network(params: dict) -> Network:
+    """The network defined by the resolved ``network`` parameter section (spec §3–6, order of §5.8)."""
+    from .connectivity import build_connectome
+    from .cytoarchitecture import build_cytoarchitecture
+    from .network import check_delay_params
+
+    down = require_section(params, "downscaling")
+    downscaling.check_scales(down["n_scaling"], down["k_scaling"], down["scaling_type"])  # fail before the build
+    check_delay_params(require_section(params, "delays"))
+    cyto = build_cytoarchitecture(require_section(params, "cytoarchitecture"))
+    connectome = build_connectome(cyto, require_section(params, "connectivity"))
+    return assemble_network(cyto, connectome, params)
