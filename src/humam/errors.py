@@ -15,3 +15,13 @@ class OptionalDataMissing(DataError):
 
 class ParameterError(HumamError):
     """A parameter or experiment file is invalid."""
+
+
+class FileFormatError(HumamError, ValueError):
+    """A file humam reads back (an earlier output, a run record) is missing, truncated, of another
+    kind or of another format version. Also a ValueError, which :func:`humam.h5io.open_h5` raised
+    for a wrong file type or version before, so callers that catch ValueError keep working."""
+
+
+class OutputError(HumamError):
+    """An output cannot be written: no space left, no permission, or its folder cannot be created."""

@@ -13,7 +13,10 @@ An experiment file (``experiments/<name>.yaml``) may hold:
 
 Unknown keys and values of the wrong type are rejected with the key's dotted path in the message.
 Integers are accepted where the default is a float and are stored as floats, so ``chi: 1`` and
-``chi: 1.0`` give the same hash.
+``chi: 1.0`` give the same hash. Every number must be finite and lie in its range in
+:data:`PARAMETER_RANGES`; relations between keys (e.g. V_th > V_reset) are checked by
+:func:`validate`, which :func:`merge` (and so :func:`resolve` and :func:`set_dotted`) applies to
+every result.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -68,6 +73,189 @@ def experiment_file(name_or_path: str | Path) -> Path:
     raise ParameterError(
         f"Unknown experiment '{name_or_path}': it is neither a YAML file nor a shipped experiment. "
         f"Shipped experiments: {', '.join(available_experiments())}."
+    )
+
+
+class Range(NamedTuple):
+    """An interval of allowed values; ``str`` gives the usual notation, e.g. ``(0, 1]``."""
+
+    low: float
+    high: float
+    low_closed: bool
+    high_closed: bool
+    reason: str
+
+    def __contains__(self, value) -> bool:
+        above = value >= self.low if self.low_closed else value > self.low
+        below = value <= self.high if self.high_closed else value < self.high
+        return above and below
+
+    def __str__(self) -> str:
+        def number(x: float) -> str:
+            if math.isinf(x):
+                return "inf" if x > 0 else "-inf"
+            return str(int(x)) if x.is_integer() else f"{x:g}"
+        return (f"{'[' if self.low_closed else '('}{number(self.low)}, {number(self.high)}"
+                f"{']' if self.high_closed else ')'}")
+
+
+def _range(interval: str, reason: str) -> Range:
+    """A :class:`Range` from its notation, e.g. ``_range("(0, 1]", "a fraction")``."""
+    low, high = (float(part) for part in interval[1:-1].split(","))
+    return Range(low, high, interval[0] == "[", interval[-1] == "]", reason)
+
+
+#: Largest seed NEST accepts for ``rng_seed`` (an unsigned 32-bit value; 0 is refused).
+NEST_MAX_SEED = 2**32 - 1
+#: NEST's default time grid: every time is a multiple of this tic (ms).
+NEST_TIC_MS = 0.001
+
+#: The allowed range of every numeric parameter, by dotted key; ``*`` stands for any one part of the
+#: key and ``[]`` for any list index. A number without an entry need only be finite.
+PARAMETER_RANGES: dict[str, Range] = {
+    "network.cytoarchitecture.column_area_mm2": _range("(0, inf)", "the surface of each area's column (mm^2)"),
+    "network.cytoarchitecture.min_neurons_per_layer": _range("[0, inf)", "a neuron count (0 keeps every layer)"),
+    "network.connectivity.fln": _range("[0, 1]", "a fraction of synapses"),
+    "network.connectivity.synapse_density_per_mm3": _range("(0, inf)", "a density (synapses/mm^3)"),
+    "network.connectivity.z_i": _range("[0, 1]", "a fraction of synapses"),
+    "network.connectivity.sln_ff": _range("[0, 1]", "an SLN threshold (a fraction)"),
+    "network.connectivity.sln_fb": _range("[0, 1]", "an SLN threshold (a fraction)"),
+    "network.connectivity.lambda_um": _range("(0, inf)", "a decay length (um)"),
+    "network.connectivity.sln_a0": _range("(-inf, inf)", "a fit coefficient"),
+    "network.connectivity.sln_a1": _range("(-inf, inf)", "a fit coefficient"),
+    "network.connectivity.integral_epsrel": _range("(0, 1]", "a relative integration tolerance"),
+    "network.neuron.*.E_L_mV": _range("(-inf, inf)", "a potential (mV)"),
+    "network.neuron.*.V_th_mV": _range("(-inf, inf)", "a potential (mV)"),
+    "network.neuron.*.V_reset_mV": _range("(-inf, inf)", "a potential (mV)"),
+    "network.neuron.*.C_m_pF": _range("(0, inf)", "a membrane capacitance (pF)"),
+    "network.neuron.*.tau_m_ms": _range("(0, inf)", "a time constant (ms)"),
+    "network.neuron.*.tau_syn_ex_ms": _range("(0, inf)", "a time constant (ms)"),
+    "network.neuron.*.tau_syn_in_ms": _range("(0, inf)", "a time constant (ms)"),
+    "network.neuron.*.t_ref_ms": _range("[0, inf)", "a refractory period (ms)"),
+    "network.heterogeneity.*.*": _range("[0, inf)", "a relative SD (0 = homogeneous)"),
+    "network.weights.g": _range("(-inf, 0]", "the inhibitory weight is g times the excitatory one, so g <= 0"),
+    "network.weights.psp_e_mV": _range("(0, inf)", "a PSP peak (mV); the external rates divide by it"),
+    "network.weights.psp_ext_mV": _range("(0, inf)", "a PSP peak (mV); the external rates divide by it"),
+    "network.weights.rel_sd": _range("(0, inf)", "a relative SD; NEST draws every weight from a normal "
+                                                 "distribution, which needs SD > 0"),
+    "network.weights.transmission_probability": _range("(0, 1]", "a probability (0 would transmit nothing)"),
+    "network.scaling.*": _range("[0, inf)", "a weight factor (0 removes the projections)"),
+    "network.external.eta_ext": _range("[0, inf)", "a drive relative to threshold"),
+    "network.external.e5_factor": _range("(0, inf)", "an external weight factor; NEST draws the weight from a "
+                                                     "normal distribution, which needs SD > 0"),
+    "network.external.e6_factor": _range("(0, inf)", "an external weight factor; NEST draws the weight from a "
+                                                     "normal distribution, which needs SD > 0"),
+    "network.delays.local_mean_ms.*": _range("(0, inf)", "a mean delay (ms)"),
+    "network.delays.rel_sd": _range("(0, inf)", "a relative SD; NEST draws every delay from a distribution "
+                                                "that needs SD > 0"),
+    "network.delays.velocity_mm_per_ms": _range("(0, inf)", "a conduction velocity (mm/ms)"),
+    "network.delays.cc_min_ms": _range("[0, inf)", "a delay (ms)"),
+    "network.delays.cap_ms": _range("[0, inf)", "a delay (ms; 0 = no cap)"),
+    "network.delays.resolution_ms": _range("(0, inf)", "the simulation time step (ms)"),
+    "network.downscaling.n_scaling": _range("(0, 1]", "a fraction of the full-scale neuron numbers"),
+    "network.downscaling.k_scaling": _range("(0, 1]", "a fraction of the full-scale indegrees"),
+    "network.perturbation[].time_ms": _range("(0, inf)", "a spike time (ms)"),
+    "simulation.t_sim_ms": _range("(0, inf)", "a simulated time (ms)"),
+    "simulation.seed": _range(f"[1, {NEST_MAX_SEED}]", "NEST's rng_seed is an unsigned 32-bit number other than 0"),
+    "simulation.threads": _range("[1, inf)", "a number of threads"),
+    "simulation.V0_mean_mV": _range("(-inf, inf)", "a potential (mV)"),
+    "simulation.V0_sd_mV": _range("(0, inf)", "an SD (mV); NEST's normal distribution needs SD > 0"),
+    "simulation.poisson_delay_ms": _range("(0, inf)", "a delay (ms)"),
+}
+
+
+def parameter_range(dotted: str) -> Range | None:
+    """The entry of :data:`PARAMETER_RANGES` for a dotted key (``None`` if it has none)."""
+    parts = re.sub(r"\[\d+\]", "[]", dotted).split(".")
+    for pattern, allowed in PARAMETER_RANGES.items():
+        pattern_parts = pattern.split(".")
+        if len(pattern_parts) == len(parts) and all(p in ("*", q) for p, q in zip(pattern_parts, parts)):
+            return allowed
+    return None
+
+
+def _numbers(node: Any, path: str):
+    """(dotted key, value) of every number in a nested structure of dicts and lists."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _numbers(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _numbers(value, f"{path}[{i}]")
+    elif isinstance(node, (int, float)) and not isinstance(node, bool):
+        yield path, node
+
+
+def check_ranges(params: dict) -> None:
+    """ParameterError naming the first number of ``params`` that is not finite or outside its range."""
+    for path, value in _numbers(params, ""):
+        allowed = parameter_range(path)
+        if math.isfinite(value) and (allowed is None or value in allowed):
+            continue
+        problem = "is outside the allowed range" if math.isfinite(value) else "is not a finite number; allowed range"
+        raise ParameterError(f"'{path}' = {value!r} {problem}" + (f" {allowed}: {allowed.reason}." if allowed else "."))
+
+
+def _check_relations(params: dict) -> None:
+    """ParameterError for values that are each in range but inconsistent with one another."""
+    net, sim = params.get("network", {}), params.get("simulation", {})
+    for kind, neuron in net.get("neuron", {}).items():
+        if neuron["V_th_mV"] <= neuron["V_reset_mV"]:
+            raise ParameterError(
+                f"'network.neuron.{kind}.V_th_mV' = {neuron['V_th_mV']!r} must be above V_reset_mV = "
+                f"{neuron['V_reset_mV']!r} (NEST's iaf_psc_exp requires V_reset < V_th).")
+        if net.get("heterogeneity", {}).get(kind, {}).get("V_th", 0.0) > 0 and neuron["V_th_mV"] <= neuron["E_L_mV"]:
+            raise ParameterError(
+                f"'network.heterogeneity.{kind}.V_th' > 0 draws V_th - E_L from a lognormal distribution, so "
+                f"'network.neuron.{kind}.V_th_mV' = {neuron['V_th_mV']!r} must be above E_L_mV = {neuron['E_L_mV']!r}.")
+    connectivity = net.get("connectivity", {})
+    if connectivity and connectivity["sln_fb"] > connectivity["sln_ff"]:
+        raise ParameterError(f"'network.connectivity.sln_fb' = {connectivity['sln_fb']!r} must not exceed "
+                             f"sln_ff = {connectivity['sln_ff']!r} (feedback lies below the feedforward threshold).")
+    delays = net.get("delays", {})
+    resolution = delays.get("resolution_ms")
+    if resolution is None:
+        return
+    steps = resolution / NEST_TIC_MS
+    if abs(steps - round(steps)) > 1e-9 * max(1.0, steps):
+        raise ParameterError(f"'network.delays.resolution_ms' = {resolution!r} must be a multiple of NEST's time "
+                             f"grid of {NEST_TIC_MS:g} ms.")
+    if 0 < delays["cap_ms"] < resolution:
+        raise ParameterError(f"'network.delays.cap_ms' = {delays['cap_ms']!r} lies below the resolution "
+                             f"{resolution!r} ms; use 0 (no cap) or at least the resolution.")
+    for key in ("poisson_delay_ms", "t_sim_ms"):
+        if key in sim and sim[key] < resolution:
+            raise ParameterError(f"'simulation.{key}' = {sim[key]!r} is below one time step "
+                                 f"(network.delays.resolution_ms = {resolution!r}); NEST refuses it.")
+
+
+def validate(params: dict) -> dict:
+    """``params`` after checking every number's range (:data:`PARAMETER_RANGES`) and the relations
+    between keys; ParameterError names the dotted key, the value and what is allowed."""
+    check_ranges(params)
+    _check_relations(params)
+    return params
+
+
+def check_scale_leaves_neurons(n_scaling: float, neuron_numbers) -> None:
+    """ParameterError unless neuron scale ``n_scaling`` leaves at least one neuron.
+
+    ``neuron_numbers`` are the full-scale population sizes (any array shape, or the largest one as
+    a number). Down-scaling keeps round(n N) neurons per population, rounding half to even
+    (:func:`humam.downscaling.downscale_counts`), so the network is empty unless n N_max > 1/2.
+    """
+    import numpy as np
+
+    counts = np.asarray(neuron_numbers, dtype=float).ravel()
+    counts = counts[counts > 0]
+    if counts.size and np.round(n_scaling * counts.max()) >= 1:
+        return
+    if not counts.size:
+        raise ParameterError("The full-scale network has no neurons, so no scale can leave any.")
+    raise ParameterError(
+        f"'network.downscaling.n_scaling' = {n_scaling:g} leaves no neuron: the largest population has "
+        f"{int(counts.max())} neurons at full scale and round({n_scaling:g} x {int(counts.max())}) = 0. Use "
+        f"n_scaling > {0.5 / counts.max():.3g} (> {0.5 / counts.min():.3g} keeps a neuron in every population)."
     )
 
 
@@ -127,8 +315,9 @@ def _merge(defaults: dict, overrides: dict, prefix: str) -> dict:
 
 
 def merge(base: dict, overrides: dict) -> dict:
-    """``base`` with ``overrides`` applied; every override is validated against ``base``."""
-    return _merge(base, overrides, "")
+    """``base`` with ``overrides`` applied; every override is validated against ``base`` and the result
+    by :func:`validate` (ranges and relations)."""
+    return validate(_merge(base, overrides, ""))
 
 
 def set_dotted(params: dict, dotted: str, value: Any) -> dict:
@@ -225,8 +414,16 @@ def apply_profile(params: dict, profile: dict | None) -> dict:
 
 
 def canonical_json(obj: Any) -> str:
-    """Deterministic JSON: sorted keys, no whitespace, floats as Python's shortest repr."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """Deterministic JSON: sorted keys, no whitespace, floats as Python's shortest repr.
+
+    NaN and infinities have no JSON form: ParameterError names the first such key."""
+    try:
+        return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError as exc:
+        bad = next(((path, value) for path, value in _numbers(obj, "") if not math.isfinite(value)), None)
+        if bad is None:
+            raise
+        raise ParameterError(f"'{bad[0]}' = {bad[1]} is not a finite number.") from exc
 
 
 def content_hash(obj: Any) -> str:
