@@ -245,7 +245,7 @@ build_image() {
     local revision version source
     revision="$(git -C "$repo" rev-parse HEAD)"
     if [ -n "$(git -C "$repo" status --porcelain --untracked-files=no)" ]; then revision="$revision-dirty"; fi
-    version="$(sed -n 's/^version *= *"\(.*\)"/\1/p' "$repo/pyproject.toml" | head -n1)"
+    version="$(sed -n 's/^__version__ *= *"\(.*\)"/\1/p' "$repo/src/humam/__init__.py" | head -n1)"
     source="$(git -C "$repo" remote get-url origin 2>/dev/null || echo "file://$repo")"
     local args=(--runtime runc --ulimit nofile=10000:10000 --ulimit nproc=10000:10000
                 --build-arg "BASE=$base" --build-arg "VERSION=$version"
