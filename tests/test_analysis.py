@@ -570,7 +570,7 @@ def test_write_and_read_analysis_round_trip(tmp_path):
 
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
-    from humam import build, network_file, parameters, simulation
+    from humam import build, layout, network_file, parameters, simulation
 
     params = parameters.merge(parameters.resolve("downscaled_ground"), {
         "network": {"downscaling": {"n_scaling": 0.002, "k_scaling": 0.002}},
@@ -579,7 +579,7 @@ def small_run(tmp_path_factory):
     net = build.build_network(params["network"])
     network_file.save_network(net, folder / "network.h5")
     simulation.simulate(net, params["simulation"], folder / "run")
-    spikes = folder / "run" / simulation.SPIKES_FILE
+    spikes = folder / "run" / layout.SPIKES_FILE
     results = analysis.analyse_run(spikes, folder / "network.h5", {"exclude_diagonal": False})
     return {"net": net, "spikes": spikes, "results": results, "folder": folder}
 
@@ -639,13 +639,13 @@ def test_small_run_analysis_file_round_trip(small_run, tmp_path):
 def test_published_downscaled_example_reproduces_the_reference_statistics(tmp_path):
     """Spec §10.5, chi = 1 column (n = k = 0.005, seed 2903, 2.5 s, 2 threads; spikes identical to the
     reference run, §7.6)."""
-    from humam import build, network_file, parameters, simulation
+    from humam import build, layout, network_file, parameters, simulation
 
     params = parameters.set_dotted(parameters.resolve("downscaled_ground"), "simulation.threads", 2)
     net = build.build_network(params["network"])
     network_file.save_network(net, tmp_path / "network.h5")
     simulation.simulate(net, params["simulation"], tmp_path / "run")
-    results = analysis.analyse_run(tmp_path / "run" / simulation.SPIKES_FILE, tmp_path / "network.h5",
+    results = analysis.analyse_run(tmp_path / "run" / layout.SPIKES_FILE, tmp_path / "network.h5",
                                    {"exclude_diagonal": False})
     s = results["summary"]
     assert s["population_mean_rate_hz"] == pytest.approx(61.1, abs=0.05)

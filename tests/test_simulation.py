@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import pytest
 
-from humam import build, parameters, simulation, tables
+from humam import build, layout, parameters, simulation, tables
 
 SCALE = 0.002  # ~6,900 neurons, ~170,000 synapses: seconds per run
 T_SIM_MS = 250.0
@@ -96,7 +96,7 @@ def reference_run(small_network, tmp_path_factory):
 
 
 def test_run_writes_sonata_style_spikes_and_run_record(reference_run, small_network):
-    with h5py.File(reference_run / simulation.SPIKES_FILE, "r") as f:
+    with h5py.File(reference_run / layout.SPIKES_FILE, "r") as f:
         groups = f["spikes"]
         assert len(groups) == int((small_network.neuron_numbers > 0).sum())
         total = 0
@@ -107,7 +107,7 @@ def test_run_writes_sonata_style_spikes_and_run_record(reference_run, small_netw
             assert np.all((times > 0) & (times <= T_SIM_MS))
             total += times.size
         assert total == f.attrs["spikes"] > 0
-    record = json.loads((reference_run / simulation.RUN_FILE).read_text())
+    record = json.loads((reference_run / layout.RUN_FILE).read_text())
     assert record["spikes"] == total
     assert record["virtual_processes"] == 2 and record["threads"] == 2
     assert record["neurons"] == int(small_network.neuron_numbers.sum())
@@ -122,13 +122,13 @@ def test_run_writes_sonata_style_spikes_and_run_record(reference_run, small_netw
 def test_same_seed_gives_identical_spikes(reference_run, small_network, tmp_path):
     again = simulation.simulate(small_network, small_params(threads=2)["simulation"], tmp_path / "again",
                                 metadata={"sim_hash": "x"})
-    assert_same_spikes(reference_run / simulation.SPIKES_FILE, again / simulation.SPIKES_FILE)
+    assert_same_spikes(reference_run / layout.SPIKES_FILE, again / layout.SPIKES_FILE)
 
 
 def test_other_seed_gives_other_spikes(reference_run, small_network, tmp_path):
     other = simulation.simulate(small_network, small_params(threads=2, seed=1)["simulation"], tmp_path / "other")
-    a = spikes_content(reference_run / simulation.SPIKES_FILE)
-    b = spikes_content(other / simulation.SPIKES_FILE)
+    a = spikes_content(reference_run / layout.SPIKES_FILE)
+    b = spikes_content(other / layout.SPIKES_FILE)
     assert any(not np.array_equal(a[k][1], b[k][1]) for k in a)
 
 
@@ -139,7 +139,7 @@ def test_perturbation_changes_nothing_before_the_extra_spike(tmp_path):
             {"area": "pericalcarine", "layer": "IV", "population": "E", "time_ms": spike_time}])):
         params = parameters.set_dotted(small_params(threads=2), "network.perturbation", perturbation)
         net = build.build_network(params["network"])
-        runs[name] = spikes_content(simulation.simulate(net, params["simulation"], tmp_path / name) / simulation.SPIKES_FILE)
+        runs[name] = spikes_content(simulation.simulate(net, params["simulation"], tmp_path / name) / layout.SPIKES_FILE)
     before = {k: (v[0][v[1] <= spike_time], v[1][v[1] <= spike_time]) for k, v in runs["unperturbed"].items()}
     after = {k: (v[0][v[1] <= spike_time], v[1][v[1] <= spike_time]) for k, v in runs["perturbed"].items()}
     for label in before:
@@ -179,7 +179,7 @@ def test_two_ranks_one_thread_equal_one_rank_two_threads(tmp_path):
     ranks_run = next((tmp_path / "ranks").glob("*/*/spikes.h5"))
     assert threads_run.parent.name == ranks_run.parent.name  # same sim_hash: same virtual processes
     assert_same_spikes(threads_run, ranks_run)
-    record = json.loads((ranks_run.parent / simulation.RUN_FILE).read_text())
+    record = json.loads((ranks_run.parent / layout.RUN_FILE).read_text())
     assert record["mpi_processes"] == 2 and len(record["peak_memory_bytes_per_rank"]) == 2
 
 
@@ -187,7 +187,7 @@ def test_progress_display_gives_the_same_spikes(reference_run, small_network, tm
     monkeypatch.setattr(simulation, "PROGRESS_CHUNK_MS", 70.0)  # several chunks, one of them partial
     chunked = simulation.simulate(small_network, small_params(threads=2)["simulation"], tmp_path / "chunked",
                                   metadata={"sim_hash": "x"}, show_progress=True)
-    assert_same_spikes(reference_run / simulation.SPIKES_FILE, chunked / simulation.SPIKES_FILE)
+    assert_same_spikes(reference_run / layout.SPIKES_FILE, chunked / layout.SPIKES_FILE)
 
 
 def test_killed_run_is_redone_completely(tmp_path):
@@ -208,12 +208,12 @@ def test_killed_run_is_redone_completely(tmp_path):
             break
     process.wait()
     assert process.returncode == -signal.SIGKILL
-    assert not any(simulation.run_is_complete(folder) for folder in out.glob("*/*/"))
+    assert not any(layout.RunFolder(folder).is_complete() for folder in out.glob("*/*/"))
     subprocess.run(command, check=True, capture_output=True)
-    complete = [folder for folder in out.glob("*/*/") if simulation.run_is_complete(folder)]
+    complete = [folder for folder in out.glob("*/*/") if layout.RunFolder(folder).is_complete()]
     assert len(complete) == 1
-    record = json.loads((complete[0] / simulation.RUN_FILE).read_text())
-    spikes = simulation.read_spikes(complete[0] / simulation.SPIKES_FILE)
+    record = json.loads((complete[0] / layout.RUN_FILE).read_text())
+    spikes = simulation.read_spikes(complete[0] / layout.SPIKES_FILE)
     assert record["spikes"] == sum(group["timestamps"].size for group in spikes.values()) > 0
     assert not list(complete[0].glob("*.tmp*")) + list(complete[0].glob(".*.tmp"))
 
@@ -224,13 +224,13 @@ def test_interrupted_write_leaves_an_incomplete_run_that_is_redone(small_network
 
     params = small_params(threads=2)["simulation"]
     with monkeypatch.context() as patch:
-        patch.setattr(simulation, "_atomic_write_text", fail)
+        patch.setattr(simulation, "atomic_write_text", fail)
         with pytest.raises(OSError):
             simulation.simulate(small_network, params, tmp_path / "run")
-    assert (tmp_path / "run" / simulation.SPIKES_FILE).exists()
-    assert not simulation.run_is_complete(tmp_path / "run")
+    assert (tmp_path / "run" / layout.SPIKES_FILE).exists()
+    assert not layout.RunFolder(tmp_path / "run").is_complete()
     simulation.simulate(small_network, params, tmp_path / "run")
-    assert simulation.run_is_complete(tmp_path / "run")
+    assert layout.RunFolder(tmp_path / "run").is_complete()
 
 
 @pytest.mark.slow
@@ -241,7 +241,7 @@ def test_published_downscaled_example_emits_the_published_spike_count(tmp_path):
     assert params["simulation"]["t_sim_ms"] == 2500.0 and params["simulation"]["seed"] == 2903
     net = build.build_network(params["network"])
     out = simulation.simulate(net, params["simulation"], tmp_path / "run")
-    record = json.loads((out / simulation.RUN_FILE).read_text())
+    record = json.loads((out / layout.RUN_FILE).read_text())
     assert record["spikes"] == 1_910_451
     assert record["connections"] == 1_104_123  # spec §7.4
 
@@ -251,11 +251,11 @@ def test_delay_cap_bounds_the_largest_delay(tmp_path):
     capped = build.build_network(params["network"])
     assert simulation.expected_max_delay_ms(capped) == 10.0
     out = simulation.simulate(capped, params["simulation"], tmp_path / "capped")
-    assert json.loads((out / simulation.RUN_FILE).read_text())["max_delay_ms"] <= 10.0
+    assert json.loads((out / layout.RUN_FILE).read_text())["max_delay_ms"] <= 10.0
 
 
 def test_uncapped_largest_delay_is_the_expected_one(reference_run, small_network):
-    record = json.loads((reference_run / simulation.RUN_FILE).read_text())
+    record = json.loads((reference_run / layout.RUN_FILE).read_text())
     assert record["max_delay_ms"] == pytest.approx(simulation.expected_max_delay_ms(small_network), rel=0.25)
 
 

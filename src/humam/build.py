@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import downscaling
+from . import downscaling, parameters
 from .network import full_scale_network, require_section
 from .network_file import Network
 
@@ -57,5 +57,6 @@ def build_network(params: dict) -> Network:
     downscaling.check_scales(down["n_scaling"], down["k_scaling"], down["scaling_type"])  # fail before the build
     check_delay_params(require_section(params, "delays"))
     cyto = build_cytoarchitecture(require_section(params, "cytoarchitecture"))
+    parameters.check_scale_leaves_neurons(float(down["n_scaling"]), cyto.neuron_numbers)
     connectome = build_connectome(cyto, require_section(params, "connectivity"))
     return assemble_network(cyto, connectome, params)

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import tables
+from .errors import FileFormatError
 from .tables import POPULATION_IS_EXCITATORY, SAME_AREA
 
 
@@ -267,17 +268,16 @@ def load_network(path: str | Path) -> Network:
         values = {item.name: _read_value(h5[item.name]) if item.name in h5 else None for item in fields(Network)}
     missing = [item.name for item in fields(Network) if values[item.name] is None and item.default is not None]
     if missing:
-        raise ValueError(f"{path} lacks the dataset(s) {', '.join(missing)}; it is incomplete. Rebuild it.")
+        raise FileFormatError(f"{path} lacks the dataset(s) {', '.join(missing)}; it is incomplete: rebuild it "
+                              f"('humam network --force' or the doit task) or delete its folder.")
     return Network(**values)
 
 
 def read_network_attrs(path: str | Path) -> dict:
     """The file attributes passed to :func:`save_network` (without the format's own attributes)."""
-    import h5py
+    from .h5io import RESERVED_ATTRS, open_h5
 
-    from .h5io import RESERVED_ATTRS
-
-    with h5py.File(Path(path), "r") as h5:
+    with open_h5(path, FILE_TYPE, FORMAT_VERSION) as h5:
         return {key: (value.item() if isinstance(value, np.generic) else value)
                 for key, value in h5.attrs.items() if key not in RESERVED_ATTRS}
 
@@ -290,8 +290,10 @@ def content_digest(path: str | Path) -> str:
 
     import h5py
 
+    from .h5io import open_h5
+
     digest = hashlib.sha256()
-    with h5py.File(Path(path), "r") as h5:
+    with open_h5(path, FILE_TYPE, FORMAT_VERSION) as h5:
         names: list[str] = []
         h5.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
         for name in sorted(names):

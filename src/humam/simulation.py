@@ -34,7 +34,7 @@ import numpy as np
 
 from . import layout, tables
 from .errors import HumamError, ParameterError
-from .h5io import json_default
+from .h5io import atomic_write_text, json_default
 from .network_file import NEURON_PARAMETERS, Network
 from .tables import POPULATION_IS_EXCITATORY
 
@@ -517,7 +517,7 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
             "memory_estimate_bytes": estimate,
             "provenance": provenance.record(),
         }
-        _atomic_write_text(out_dir / layout.RUN_FILE, json.dumps(record, indent=2, sort_keys=True, default=json_default))
+        atomic_write_text(out_dir / layout.RUN_FILE, json.dumps(record, indent=2, sort_keys=True, default=json_default))
         log(f"{senders.size} spikes in {timings['simulate_s']:.1f} s (real-time factor "
             f"{timings['real_time_factor']:.1f}); wrote {out_dir}")
     comm.barrier()
@@ -529,23 +529,11 @@ def prepare_run_folder(folder: Path) -> None:
     unfinished run until the new one is written) and temporaries left by killed runs. A
     :class:`SimulationError` says what to do when the folder cannot be written, before any
     simulation time is spent."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-check.{os.getpid()}.tmp"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as exc:
-        raise SimulationError(f"cannot write the run folder {folder} ({exc.strerror or exc}); choose another "
-                              f"--out or fix its permissions.") from None
+    from .h5io import ensure_writable_dir, remove_stale_temporaries
+
+    ensure_writable_dir(folder)
     (folder / layout.RUN_FILE).unlink(missing_ok=True)
-    for stale in folder.glob(".*.tmp"):
-        stale.unlink(missing_ok=True)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    remove_stale_temporaries(folder)
 
 
 def write_spikes(path: Path, net: Network, first_ids: dict[int, int], senders: np.ndarray, times: np.ndarray,
