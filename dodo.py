@@ -41,6 +41,8 @@ SIMULATIONS = [
     "perturbation_best_unperturbed", "perturbation_best_perturbed",
 ]
 PACKAGE_SOURCES = sorted(str(p) for p in Path("src/humam").glob("*.py")) + ["src/humam/defaults.yaml"]
+#: Code of the analysis: the package humam.analysis and the spike-file reader.
+ANALYSIS_SOURCES = sorted(str(p) for p in Path("src/humam/analysis").glob("*.py")) + ["src/humam/spikefile.py"]
 
 
 #: Folder of the experiment YAML files (``doit experiments=DIR``: a copy of the shipped
@@ -145,7 +147,8 @@ def task_simulate():
             "actions": [f"{PROFILE['launcher']} {command}".strip()],
             "file_dep": [_experiment_file(name), "src/humam/simulation.py"],
             "targets": [str(folder / "run.json"), str(folder / "spikes.h5")],
-            "uptodate": [config_changed(parameters.canonical_json(params)), result_dep(_network_task(params))],
+            "uptodate": [config_changed(parameters.canonical_json({key: params[key] for key in ("network", "simulation")})),
+                         result_dep(_network_task(params))],
             "verbosity": 2,
         }
 
@@ -155,8 +158,9 @@ def task_analyse():
     for name, folder in _distinct_runs():
         yield {
             "name": name,
-            "actions": [f"humam analyse {folder}"],
-            "file_dep": [str(folder / "spikes.h5"), str(folder / "run.json"), "src/humam/analysis.py"],
+            "actions": [f"humam analyse {folder} --experiment {_experiment_file(name)} --profile {PROFILE['path']}"],
+            "file_dep": [str(folder / "spikes.h5"), str(folder / "run.json"), *ANALYSIS_SOURCES],
+            "uptodate": [config_changed(parameters.canonical_json(_params(name)["analysis"]))],
             "targets": [str(folder / "analysis.h5")],
             "clean": True,
             "verbosity": 2,

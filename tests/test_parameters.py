@@ -19,7 +19,7 @@ def test_every_shipped_experiment_resolves():
     assert {"ground_state", "best_fit", "downscaled_ground", "chi_scan_main"} <= set(names)
     for name in names:
         for _, params in parameters.scan_members(name):
-            assert set(params) == {"network", "simulation"}
+            assert set(params) == {"network", "simulation", "analysis"}
 
 
 def test_best_fit_and_main_scan_follow_the_paper():

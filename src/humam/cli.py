@@ -2,6 +2,7 @@
 
     humam network [--experiment NAME_OR_PATH] [--scale S | --n-scaling N --k-scaling K] [--out DIR] [--summary]
     humam simulate NETWORK_H5_OR_EXPERIMENT [--t-sim MS] [--seed N] [--threads N] [--out DIR] [--progress]
+    humam analyse RUN_FOLDER... [--experiment NAME_OR_PATH] [--profile P] [--set analysis.KEY=VALUE]
     humam data verify
     humam experiments
 
@@ -165,8 +166,26 @@ def _cmd_simulate(args) -> int:
     return 0
 
 
+def _analysis_section(args, run: dict) -> dict:
+    """The resolved ``analysis`` parameters of ``humam analyse`` for a run: the experiment's section
+    (``--experiment``) or else the one recorded in run.json (the defaults for runs without one), then
+    the profile's ``analysis`` overrides and ``--set analysis.*``."""
+    from . import parameters
+
+    if args.experiment:
+        section = parameters.resolve(args.experiment)["analysis"]
+    else:
+        section = json.loads(run.get("parameters") or "{}").get("analysis", {})
+    params = {"analysis": parameters.resolve_analysis(section)}
+    if args.profile:
+        params = parameters.merge(params, {"analysis": parameters.load_profile(args.profile)["overrides"].get("analysis", {})})
+    if any(not item.startswith("analysis.") for item in args.set or []):
+        raise ParameterError("'humam analyse' takes --set analysis.KEY=VALUE only; the run fixes everything else.")
+    return parameters.resolve_analysis(_apply_settings(params, args.set)["analysis"])
+
+
 def _cmd_analyse(args) -> int:
-    from . import analysis, simulation
+    from . import analysis, parameters, simulation
 
     folders = [Path(f) for f in args.runs]
     for folder in folders:  # check every input before the first (slow) analysis
@@ -178,13 +197,19 @@ def _cmd_analyse(args) -> int:
             raise ParameterError(f"{folder.parent / 'network.h5'} (the network of run {folder}) is missing.")
     for folder in folders:
         target = folder / ANALYSIS_FILE
-        if target.is_file() and not args.force:
-            _log(f"{folder}: up to date: {target}")
-            continue
         run = json.loads((folder / simulation.RUN_FILE).read_text())
-        results = analysis.analyse_run(folder / simulation.SPIKES_FILE, folder.parent / "network.h5")
+        section = _analysis_section(args, run)
+        digest = parameters.analysis_hash({**json.loads(run["parameters"]), "analysis": section},
+                                          run["virtual_processes"]) if run.get("parameters") else ""
+        if target.is_file() and not args.force:
+            if analysis.read_analysis_attrs(target).get("analysis_hash") == digest:
+                _log(f"{folder}: up to date: {target}")
+                continue
+            _log(f"{folder}: {target} was made with other analysis parameters; analysing again")
+        results = analysis.analyse_run(folder / simulation.SPIKES_FILE, folder.parent / "network.h5", section)
         attrs = {"net_hash": run.get("net_hash", ""), "sim_hash": run.get("sim_hash", folder.name),
-                 "experiment": run.get("experiment", ""), "run_parameters": run.get("parameters", "")}
+                 "analysis_hash": digest, "experiment": run.get("experiment", ""),
+                 "run_parameters": run.get("parameters", "")}
         analysis.write_analysis(results, target, attrs)
         summary = results["summary"]
         wall = sum(results["timings_s"].values())
@@ -295,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     ana = commands.add_parser("analyse", help="spike statistics, BOLD and FC of finished runs (analysis.h5 in each run folder)")
     ana.add_argument("runs", nargs="+", metavar="RUN_FOLDER", help="OUT/<net_hash>/<sim_hash> folder written by 'humam simulate'")
+    ana.add_argument("--experiment", help="take the analysis parameters from this experiment (default: those "
+                                          "recorded in the run's run.json)")
+    ana.add_argument("--profile", help="pipeline profile whose analysis overrides apply")
+    _add_settings(ana)
     ana.add_argument("--force", action="store_true", help="reanalyse even if analysis.h5 exists")
     ana.set_defaults(func=_cmd_analyse)
 

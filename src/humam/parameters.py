@@ -5,7 +5,7 @@ An experiment file (``experiments/<name>.yaml``) may hold:
 
 ``description``
     one line saying what the experiment is;
-``network``, ``simulation``
+``network``, ``simulation``, ``analysis``
     overrides of any subset of the keys of ``defaults.yaml`` (same nesting);
 ``scan``
     a family of experiments: ``{parameter: <dotted key>, values: [...], linked: {<dotted key>: factor}}``
@@ -30,7 +30,7 @@ from .errors import ParameterError
 from .resources import experiments_dir, profiles_dir
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
-_SECTIONS = ("network", "simulation")
+_SECTIONS = ("network", "simulation", "analysis")
 _EXPERIMENT_KEYS = {"description", "scan", *_SECTIONS}
 _PERTURBATION_KEYS = {"area": str, "layer": str, "population": str, "time_ms": float}
 
@@ -157,7 +157,7 @@ def load_experiment(name_or_path: str | Path | None = None) -> dict:
 
 
 def resolve(experiment: str | Path | None = None) -> dict:
-    """Defaults overridden by the experiment's ``network`` and ``simulation`` sections.
+    """Defaults overridden by the experiment's ``network``, ``simulation`` and ``analysis`` sections.
 
     For a scan family this is the family's common base; see :func:`scan_members`.
     """
@@ -193,7 +193,7 @@ def available_profiles() -> list[str]:
 
 def load_profile(name_or_path: str | Path) -> dict:
     """A pipeline profile (``profiles/<name>.yaml`` or a YAML file): how and at which scale the
-    pipeline runs. Keys: ``description``, ``network`` and ``simulation`` overrides applied to every
+    pipeline runs. Keys: ``description``, ``network``, ``simulation`` and ``analysis`` overrides applied to every
     experiment, ``processes`` (MPI processes per simulation) and ``launcher`` (command in front of
     ``humam simulate``; ``{processes}`` is replaced)."""
     path = Path(name_or_path)
@@ -250,3 +250,25 @@ def sim_hash(params: dict, virtual_processes: int | None = None) -> str:
         "simulation": simulation,
         "virtual_processes": int(virtual_processes if virtual_processes is not None else threads),
     })
+
+
+#: Keys of the ``analysis`` section that must be > 0 (the others are checked by type only).
+_ANALYSIS_POSITIVE = ("bin_ms", "lvr_R_ms", "cc_sample", "min_spikes", "count_histogram_bins", "current_kernel_samples")
+
+
+def resolve_analysis(overrides: dict | None = None) -> dict:
+    """The ``analysis`` section of the defaults overridden by ``overrides`` (a resolved section or
+    any part of one), validated like an experiment's overrides and checked for positive sizes."""
+    section = _merge(load_defaults()["analysis"], overrides or {}, "analysis")
+    for key in _ANALYSIS_POSITIVE:
+        if not section[key] > 0:
+            raise ParameterError(f"'analysis.{key}' must be > 0, got {section[key]!r}.")
+    if section["t_stop_ms"] < 0:
+        raise ParameterError(f"'analysis.t_stop_ms' must be >= 0 (0 = the simulated time), got {section['t_stop_ms']!r}.")
+    return section
+
+
+def analysis_hash(params: dict, virtual_processes: int | None = None) -> str:
+    """Hash of an analysis: the hash of the simulation it analyses (:func:`sim_hash`) and the
+    ``analysis`` section, which together fix ``analysis.h5``."""
+    return content_hash({"sim_hash": sim_hash(params, virtual_processes), "analysis": params["analysis"]})
