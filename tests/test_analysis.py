@@ -677,3 +677,35 @@ def test_published_downscaled_example_reproduces_the_reference_statistics(tmp_pa
     assert s["mean_cc"] == pytest.approx(0.005, abs=0.0005)
     # BOLD FC depends on the adaptive RK45 steps at the level of round-off: agreement to about 0.003
     assert s["synaptic_vs_bold_fc"] == pytest.approx(0.206, abs=0.004)
+
+
+def test_analyse_command_records_the_analysis_section_and_its_hash(tmp_path, capsys):
+    """``humam analyse`` on a run folder (synthetic spikes, no NEST): analysis.h5 holds the resolved
+    analysis section and analysis_hash; it is redone only when the analysis parameters change."""
+    from humam import cli, network, parameters, spikefile
+
+    params = parameters.merge(parameters.resolve("downscaled_ground"), {
+        "network": {"downscaling": {"n_scaling": 0.002, "k_scaling": 0.002}}, "simulation": {"t_sim_ms": 1000.0}})
+    net = network.build_network(params["network"])
+    network.save_network(net, tmp_path / "network.h5")
+    folder = tmp_path / parameters.sim_hash(params, 1)
+    first_ids = {int(i): 1 + int(net.neuron_numbers[:i].sum()) for i in np.flatnonzero(net.neuron_numbers)}
+    rng = np.random.default_rng(4)
+    senders = rng.integers(1, int(net.neuron_numbers.sum()) + 1, 20_000)
+    spikefile.write_spikes(folder / "spikes.h5", net.neuron_numbers, first_ids, senders,
+                           np.round(rng.uniform(0.1, 1000.0, senders.size), 1), 1000.0, {})
+    (folder / "run.json").write_text(json.dumps({"parameters": parameters.canonical_json(params), "virtual_processes": 1,
+                                                 "sim_hash": folder.name, "experiment": "synthetic"}))
+    target = folder / "analysis.h5"
+    assert cli.main(["analyse", str(folder)]) == 0
+    attrs = analysis.read_analysis_attrs(target)
+    assert attrs["analysis_hash"] == parameters.analysis_hash(params, 1)
+    assert json.loads(attrs["analysis"]) == params["analysis"] == analysis.read_analysis(target)["params"]
+    before = target.stat().st_mtime_ns
+    assert cli.main(["analyse", str(folder)]) == 0 and target.stat().st_mtime_ns == before
+    assert "up to date" in capsys.readouterr().err
+    assert cli.main(["analyse", str(folder), "--set", "analysis.bin_ms=2.0"]) == 0
+    attrs = analysis.read_analysis_attrs(target)
+    assert json.loads(attrs["analysis"])["bin_ms"] == 2.0
+    assert attrs["analysis_hash"] == parameters.analysis_hash(parameters.set_dotted(params, "analysis.bin_ms", 2.0), 1)
+    assert cli.main(["analyse", str(folder), "--set", "network.scaling.chi=2.0"]) == 2
