@@ -228,7 +228,7 @@ def task_simulate():
             "actions": [f"{PROFILE['launcher']} {command}".strip()],
             "file_dep": _stage_sources("simulate") + [_experiment_file(source.experiment)],
             "targets": [str(run.record), str(run.spikes)],
-            "uptodate": [config_changed(parameters.canonical_json(params)), result_dep(_network_task(source))],
+            "uptodate": [config_changed(parameters.canonical_json({key: params[key] for key in ("network", "simulation")})), result_dep(_network_task(source))],
             "verbosity": 2,
         }
 

@@ -56,7 +56,6 @@ def main() -> None:
     parser.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "humam-bench-analysis"),
                         help="folder of the simulated default runs")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--bold-solver", default="scipy", choices=("scipy", "vectorised"))
     args = parser.parse_args()
 
     if args.run:
@@ -76,8 +75,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for repetition in range(args.repeat):
             start, cpu = time.perf_counter(), time.process_time()
-            results = analysis.analyse_run(spikes, network, {"exclude_diagonal": False,
-                                                             "bold_solver": args.bold_solver})
+            results = analysis.analyse_run(spikes, network, analysis.resolve_params({"exclude_diagonal": False}))
             analysis.write_analysis(results, Path(tmp) / "analysis.h5")
             totals.append(time.perf_counter() - start)
             cpu_totals.append(time.process_time() - cpu)

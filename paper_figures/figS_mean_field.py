@@ -107,10 +107,9 @@ def simulated_rates(run: common.RunInput) -> tuple[np.ndarray, str]:
     its source: the run's analysis.h5 if present, else computed from its spikes."""
     if run.analysis_path.is_file():
         return np.asarray(run.analysis["population"]["rate_hz"], dtype=float), "analysis.h5 population/rate_hz"
-    p = analysis.resolve_params(run.params.get("analysis"))
-    t_stop = float(p["t_stop_ms"]) if p["t_stop_ms"] is not None else run.t_sim_ms
-    rates = analysis.population_mean_rates(run.spike_trains, float(p["t_start_ms"]), t_stop)
-    return rates, f"population mean rates over [{float(p['t_start_ms']):g}, {t_stop:g}) ms computed from spikes.h5"
+    t_start, t_stop = analysis.analysis_window_ms(analysis.resolve_params(run.params.get("analysis")), run.t_sim_ms)
+    rates = analysis.population_mean_rates(run.spike_trains, t_start, t_stop)
+    return rates, f"population mean rates over [{t_start:g}, {t_stop:g}) ms computed from spikes.h5"
 
 
 def log_rate_correlation(theory_hz, simulated_hz) -> tuple[float, np.ndarray]:

@@ -318,31 +318,14 @@ def test_bold_reaches_the_analytic_steady_state_for_constant_input():
     assert bold[0] == 0.0  # (s, f, v, q) = (0, 1, 1, 1)
 
 
-def test_vectorised_solver_takes_the_steps_of_solve_ivp():
-    """rk45_many reproduces solve_ivp's RK45 step control: on smooth inputs (where round-off cannot
-    flip a step decision) the same points and values to round-off, including the initial step."""
-    t = np.arange(3000) / 1000
-    rates = np.array([10 + 5 * np.sin(2 * np.pi * f * t) for f in (0.5, 1.0, 3.0)] + [np.full(3000, 20.0), np.zeros(3000)])
-    vectorised = analysis.balloon_windkessel_many(rates, 0.001, 3.0)
-    for rate, (t_v, bold_v, y_v) in zip(rates, vectorised):
-        t_s, bold_s, y_s = analysis.balloon_windkessel(rate, 0.001, 3.0)
-        assert t_v.size == t_s.size
-        np.testing.assert_allclose(t_v, t_s, rtol=0, atol=1e-12)
-        np.testing.assert_allclose(y_v, y_s, rtol=1e-11, atol=1e-14)
-        np.testing.assert_allclose(bold_v, bold_s, rtol=0, atol=1e-13)
-    with pytest.raises(ParameterError):
-        analysis.resolve_params({"bold_solver": "euler"})
-
-
 def test_fc_of_identical_signals_is_one_and_the_comparison_vector_is_the_lower_triangle():
     rng = np.random.default_rng(6)
     rates = rng.uniform(0.005, 0.02, size=(34, 1500))
     rates[7] = rates[3]
-    for solver in ("scipy", "vectorised"):
-        bold = analysis.bold_signals(rates, 1.0, 1500.0, t_start_ms=500.0, solver=solver)
-        assert bold["time_s"][0] == 0.5 and bold["time_s"][-1] == 1.5 and bold["area"].shape == (34, 1001)
-        fc = analysis.fc_matrix(bold["area"])
-        assert fc[3, 7] == pytest.approx(1.0, abs=1e-12)
+    bold = analysis.bold_signals(rates, 1.0, 1500.0, t_start_ms=500.0)
+    assert bold["time_s"][0] == 0.5 and bold["time_s"][-1] == 1.5 and bold["area"].shape == (34, 1001)
+    fc = analysis.fc_matrix(bold["area"])
+    assert fc[3, 7] == pytest.approx(1.0, abs=1e-12)
     assert analysis.fc_matrix(np.vstack([rates[0], rates[0]]))[0, 1] == pytest.approx(1.0)
     vector = analysis.fc_vector(fc, exclude_diagonal=False)
     assert vector.size == 34 * 35 // 2 and vector[0] == pytest.approx(1.0)  # includes the diagonal (Q17)
@@ -401,10 +384,10 @@ def test_missing_fmri_is_reported_unavailable(tmp_path, monkeypatch):
 def test_available_fmri_gives_the_reported_comparisons(monkeypatch):
     rng = np.random.default_rng(9)
     data, roi_names = synthetic_fmri(rng)
-    monkeypatch.setattr(analysis, "load_experimental_fc", lambda: analysis.experimental_fc(data, roi_names))
+    monkeypatch.setattr(analysis.fc, "load_experimental_fc", lambda: analysis.experimental_fc(data, roi_names))
     st = make_trains({k: [poisson_train(np.random.default_rng(k), 20.0, 0.0, 1000.0)] for k in range(0, N_POP, 8)},
                      t_sim_ms=1000.0)
-    results = analysis.analyse_spike_trains(st, _toy_network(st.neuron_numbers), {"bold_solver": "vectorised"})
+    results = analysis.analyse_spike_trains(st, _toy_network(st.neuron_numbers))
     experimental = results["fc"]["experimental"]
     assert experimental["available"] is True and experimental["lh"].shape == (34, 34)
     for key in ("lh_vs_synaptic", "lh_vs_bold", "rh_vs_synaptic", "rh_vs_bold", "lh_inter_subject_mean"):
@@ -537,14 +520,48 @@ def test_area_mean_rate_from_samples_equals_the_mean_over_all_neurons_and_window
 # Parameters and storage
 
 def test_parameters_reject_unknown_keys_and_keep_the_documented_defaults():
+    from humam import parameters
+
     p = analysis.resolve_params({"exclude_diagonal": False, "bold": {"kappa": 0.7}, "raster": {"fraction": 0.5}})
     assert p["exclude_diagonal"] is False and p["bold"]["kappa"] == 0.7 and p["bold"]["gamma"] == 0.41
     assert p["raster"] == {"fraction": 0.5, "t_start_ms": 500.0, "t_stop_ms": 750.0, "seed": 2903}
-    d = analysis.ANALYSIS_DEFAULTS
+    assert analysis.resolve_params(p) == p  # a resolved section resolves to itself
+    d = parameters.load_defaults()["analysis"]
     assert (d["t_start_ms"], d["bin_ms"], d["cc_sample"], d["min_spikes"], d["lvr_R_ms"]) == (500.0, 1.0, 2000, 10, 2.0)
-    assert d["exclude_diagonal"] is True
-    with pytest.raises(ParameterError):
-        analysis.resolve_params({"t_strat_ms": 400.0})
+    assert d["exclude_diagonal"] is True and d["t_stop_ms"] == 0.0 and d["mfc_mat"] == ""
+    assert d["bold"] == {"epsilon": 1.0, "kappa": 0.65, "gamma": 0.41, "tau": 0.98, "alpha": 0.32, "rho": 0.34,
+                         "V0": 0.02}
+    assert analysis.analysis_window_ms(d, 2500.0) == (500.0, 2500.0)  # t_stop_ms 0: the simulated time
+    assert analysis.analysis_window_ms({**d, "t_stop_ms": 1500.0}, 2500.0) == (500.0, 1500.0)
+    for bad in ({"t_strat_ms": 400.0}, {"bin_ms": 0.0}, {"cc_sample": 2.5}, {"min_spikes": 0}, {"t_stop_ms": -1.0},
+                {"bold": {"kapa": 0.7}}, {"exclude_diagonal": "no"}):
+        with pytest.raises(ParameterError, match="analysis"):
+            analysis.resolve_params(bad)
+
+
+def test_analysis_section_in_experiments_profiles_and_the_analysis_hash(tmp_path):
+    from humam import parameters
+
+    experiment = tmp_path / "exp.yaml"
+    experiment.write_text("analysis:\n  bin_ms: 2.0\n  bold: {kappa: 0.7}\n")
+    params = parameters.resolve(experiment)
+    assert params["analysis"]["bin_ms"] == 2.0 and params["analysis"]["bold"]["kappa"] == 0.7
+    assert params["analysis"]["bold"]["gamma"] == 0.41
+    profile = tmp_path / "profile.yaml"
+    profile.write_text("analysis: {cc_sample: 100}\n")
+    profiled = parameters.apply_profile(params, parameters.load_profile(profile))
+    assert profiled["analysis"]["cc_sample"] == 100 and profiled["analysis"]["bin_ms"] == 2.0
+    experiment.write_text("analysis: {bin_size: 2.0}\n")
+    with pytest.raises(ParameterError, match="analysis.bin_size"):
+        parameters.resolve(experiment)
+    # the analysis hash follows the simulation and the analysis section; the simulation hash ignores the latter
+    base = parameters.resolve()
+    other_analysis = parameters.set_dotted(base, "analysis.bin_ms", 2.0)
+    other_seed = parameters.set_dotted(base, "simulation.seed", 1)
+    assert parameters.sim_hash(other_analysis, 1) == parameters.sim_hash(base, 1)
+    hashes = {parameters.analysis_hash(p, vps) for p in (base, other_analysis, other_seed) for vps in (1, 2)}
+    assert len(hashes) == 6
+    assert parameters.analysis_hash(base, 1) == parameters.analysis_hash(parameters.resolve(), 1)
 
 
 def test_write_and_read_analysis_round_trip(tmp_path):
@@ -558,6 +575,8 @@ def test_write_and_read_analysis_round_trip(tmp_path):
     assert list(back["areas"]) == ["a", "bb"] and back["fc"]["value"] == 0.5 and back["nothing"] is None
     assert back["fc"]["experimental"] == {"available": False, "reason": "absent"}
     assert back["params"] == {"t_start_ms": 500.0}
+    with h5py.File(path, "r") as h5:
+        assert json.loads(h5.attrs["analysis"]) == {"t_start_ms": 500.0}  # the parameters as a file attribute
     np.testing.assert_array_equal(back["big"], np.arange(10_000.0))
     attrs = analysis.read_analysis_attrs(path)
     assert attrs["sim_hash"] == "abc" and json.loads(attrs["extra"]) == {"k": 1}
@@ -580,19 +599,19 @@ def small_run(tmp_path_factory):
     network_file.save_network(net, folder / "network.h5")
     simulation.simulate(net, params["simulation"], folder / "run")
     spikes = folder / "run" / layout.SPIKES_FILE
-    results = analysis.analyse_run(spikes, folder / "network.h5", {"exclude_diagonal": False})
+    results = analysis.analyse_run(spikes, folder / "network.h5", analysis.resolve_params({"exclude_diagonal": False}))
     return {"net": net, "spikes": spikes, "results": results, "folder": folder}
 
 
 def test_small_run_shapes_order_and_rates_agree_with_direct_counting(small_run):
-    from humam import simulation
+    from humam import spikefile
 
     net, results = small_run["net"], small_run["results"]
     pops = results["populations"]
     assert list(zip(pops["area"], pops["layer"], pops["population"])) == list(tables.POPULATIONS)
     assert list(results["areas"]) == sorted(results["areas"]) == list(tables.AREAS)
     np.testing.assert_array_equal(pops["neuron_numbers"], net.neuron_numbers)
-    raw = simulation.read_spikes(small_run["spikes"])
+    raw = spikefile.read_spikes(small_run["spikes"])
     expected = np.full(N_POP, np.nan)
     total = 0
     for group in raw.values():
@@ -646,7 +665,7 @@ def test_published_downscaled_example_reproduces_the_reference_statistics(tmp_pa
     network_file.save_network(net, tmp_path / "network.h5")
     simulation.simulate(net, params["simulation"], tmp_path / "run")
     results = analysis.analyse_run(tmp_path / "run" / layout.SPIKES_FILE, tmp_path / "network.h5",
-                                   {"exclude_diagonal": False})
+                                   analysis.resolve_params({"exclude_diagonal": False}))
     s = results["summary"]
     assert s["population_mean_rate_hz"] == pytest.approx(61.1, abs=0.05)
     assert s["neuron_weighted_rate_hz"] == pytest.approx(44.4, abs=0.05)
@@ -658,3 +677,67 @@ def test_published_downscaled_example_reproduces_the_reference_statistics(tmp_pa
     assert s["mean_cc"] == pytest.approx(0.005, abs=0.0005)
     # BOLD FC depends on the adaptive RK45 steps at the level of round-off: agreement to about 0.003
     assert s["synaptic_vs_bold_fc"] == pytest.approx(0.206, abs=0.004)
+
+
+def _synthetic_run(tmp_path):
+    """A run folder with synthetic spikes beside its network file (no NEST): (parameters, folder)."""
+    from humam import build, layout, network_file, parameters, spikefile
+
+    params = parameters.merge(parameters.resolve("downscaled_ground"), {
+        "network": {"downscaling": {"n_scaling": 0.002, "k_scaling": 0.002}}, "simulation": {"t_sim_ms": 1000.0}})
+    net = build.build_network(params["network"])
+    out = layout.Layout(tmp_path / "out")
+    network_file.save_network(net, out.network_file(params))
+    run = out.run(params, 1)
+    first_ids = {int(i): 1 + int(net.neuron_numbers[:i].sum()) for i in np.flatnonzero(net.neuron_numbers)}
+    rng = np.random.default_rng(4)
+    senders = rng.integers(1, int(net.neuron_numbers.sum()) + 1, 20_000)
+    spikefile.write_spikes(run.spikes, net.neuron_numbers, first_ids, senders,
+                           np.round(rng.uniform(0.1, 1000.0, senders.size), 1), 1000.0, {})
+    run.record.write_text(json.dumps({
+        "parameters": parameters.canonical_json(params), "virtual_processes": 1, "mpi_processes": 1,
+        "sim_hash": run.path.name, "experiment": "synthetic",
+        "network_digest": network_file.content_digest(out.network_file(params))}))
+    return params, run
+
+
+def test_analyse_command_records_the_analysis_section_and_its_hash(tmp_path, capsys):
+    """``humam analyse`` on a run folder: the analysis file holds the resolved analysis section and
+    analysis_hash; it is redone only when asked (--force), and other analysis parameters go to
+    another file."""
+    from humam import cli, parameters
+
+    params, run = _synthetic_run(tmp_path)
+    target = run.analysis(params, 1)
+    assert cli.main(["analyse", str(run.path)]) == 0
+    attrs = analysis.read_analysis_attrs(target)
+    assert attrs["analysis_hash"] == parameters.analysis_hash(params, 1)
+    assert json.loads(attrs["analysis"]) == params["analysis"] == analysis.read_analysis(target)["params"]
+    before = target.stat().st_mtime_ns
+    assert cli.main(["analyse", str(run.path)]) == 0 and target.stat().st_mtime_ns == before
+    assert "up to date" in capsys.readouterr().err
+    assert cli.main(["analyse", str(run.path), "--force"]) == 0 and target.stat().st_mtime_ns != before
+    assert cli.main(["analyse", str(run.path), "--set", "analysis.bin_ms=2.0"]) == 0
+    coarse = parameters.set_dotted(params, "analysis.bin_ms", 2.0)
+    attrs = analysis.read_analysis_attrs(run.analysis(coarse, 1))
+    assert json.loads(attrs["analysis"])["bin_ms"] == 2.0
+    assert attrs["analysis_hash"] == parameters.analysis_hash(coarse, 1)
+    assert cli.main(["analyse", str(run.path), "--set", "network.scaling.chi=2.0"]) == 2
+    assert "analysis" in capsys.readouterr().err
+
+
+def test_analyse_refuses_a_run_of_other_network_content(tmp_path, capsys):
+    """A run whose network.h5 was rebuilt with other content is refused with both digests named."""
+    from humam import cli, layout, network_file
+
+    params, run = _synthetic_run(tmp_path)
+    recorded = network_file.content_digest(run.network)
+    net = network_file.load_network(run.network)
+    net.weights_pA = 2.0 * net.weights_pA  # the network changed since the run
+    network_file.save_network(net, run.network)
+    now = network_file.content_digest(run.network)
+    assert now != recorded
+    assert cli.main(["analyse", str(run.path)]) == 2
+    err = capsys.readouterr().err
+    assert recorded in err and now in err and "Traceback" not in err
+    assert layout.RunFolder(run.path).analyses() == []

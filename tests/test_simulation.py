@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import pytest
 
-from humam import build, layout, parameters, simulation, tables
+from humam import build, layout, parameters, simulation, spikefile, tables
 
 SCALE = 0.002  # ~6,900 neurons, ~170,000 synapses: seconds per run
 T_SIM_MS = 250.0
@@ -40,15 +40,6 @@ def assert_same_spikes(a, b):
         np.testing.assert_array_equal(content_a[label][0], content_b[label][0])
         np.testing.assert_array_equal(content_a[label][1], content_b[label][1])
         assert content_a[label][2] == content_b[label][2]
-
-
-def test_population_labels_are_unique_and_hdf5_safe():
-    from humam import tables
-
-    labels = [simulation.population_label(*key) for key in tables.POPULATIONS]
-    assert len(set(labels)) == 272
-    assert simulation.population_label("bankssts", "II/III", "E") == "bankssts_23E"
-    assert not any("/" in label for label in labels)
 
 
 def test_connection_plan_is_target_major_and_skips_empty_and_zero_weight(small_network):
@@ -117,6 +108,18 @@ def test_run_writes_sonata_style_spikes_and_run_record(reference_run, small_netw
     assert {"create_connect_s", "simulate_s", "real_time_factor"} <= set(record["timings"])
     assert record["nest"]["version"] == "3.10.0"
     assert len(record["peak_memory_bytes_per_rank"]) == 1 and nonempty == 254
+
+
+def test_run_spikes_are_a_valid_sonata_file(reference_run):
+    libsonata = pytest.importorskip("libsonata")
+    content = spikes_content(reference_run / simulation.SPIKES_FILE)
+    reader = libsonata.SpikeReader(str(reference_run / simulation.SPIKES_FILE))
+    assert set(reader.get_population_names()) == set(content)
+    for label, (ids, times, _) in content.items():
+        spikes = reader[label].get_dict()
+        assert reader[label].sorting == "by_time" and len(spikes["node_ids"]) == ids.size
+        np.testing.assert_array_equal(np.asarray(spikes["node_ids"], dtype=np.int64), ids)
+        np.testing.assert_array_equal(np.asarray(spikes["timestamps"]), times)
 
 
 def test_same_seed_gives_identical_spikes(reference_run, small_network, tmp_path):
@@ -213,7 +216,7 @@ def test_killed_run_is_redone_completely(tmp_path):
     complete = [folder for folder in out.glob("*/*/") if layout.RunFolder(folder).is_complete()]
     assert len(complete) == 1
     record = json.loads((complete[0] / layout.RUN_FILE).read_text())
-    spikes = simulation.read_spikes(complete[0] / layout.SPIKES_FILE)
+    spikes = spikefile.read_spikes(complete[0] / layout.SPIKES_FILE)
     assert record["spikes"] == sum(group["timestamps"].size for group in spikes.values()) > 0
     assert not list(complete[0].glob("*.tmp*")) + list(complete[0].glob(".*.tmp"))
 

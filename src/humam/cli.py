@@ -248,6 +248,9 @@ def _analysis_targets(args) -> list[tuple[str, dict, "object", int]]:
                 raise ParameterError("--profile applies to experiments; a run folder already fixes the run.")
             from . import parameters
 
+            if any(not item.startswith("analysis.") for item in args.set or []):
+                raise ParameterError("for a run folder, 'humam analyse' takes --set analysis.KEY=VALUE only: "
+                                     "the run fixes the network and the simulation.")
             params = parameters.merge(parameters.load_defaults(), params)
             params = _apply_settings(params, args.set)
             targets.append((record.get("experiment", folder.name), params, layout.RunFolder(folder),
@@ -260,7 +263,7 @@ def _analysis_targets(args) -> list[tuple[str, dict, "object", int]]:
 
 
 def _cmd_analyse(args) -> int:
-    from . import analysis, run_record
+    from . import analysis, layout, parameters, run_record
 
     targets = _analysis_targets(args)
     for label, params, run, processes in targets:  # check every input before the first (slow) analysis
@@ -273,6 +276,7 @@ def _cmd_analyse(args) -> int:
         record = run_record.read_run_record(run.path)
         results = analysis.analyse_run(run.spikes, run.network, params.get("analysis"))
         attrs = {"net_hash": record.get("net_hash", ""), "sim_hash": record.get("sim_hash", run.path.name),
+                 "analysis_hash": parameters.analysis_hash(params, layout.virtual_processes(params, processes)),
                  "network_digest": record.get("network_digest", ""),
                  "experiment": record.get("experiment", ""), "run_parameters": record.get("parameters", "")}
         analysis.write_analysis(results, target, attrs)

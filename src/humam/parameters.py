@@ -5,7 +5,7 @@ An experiment file (``experiments/<name>.yaml``) may hold:
 
 ``description``
     one line saying what the experiment is;
-``network``, ``simulation``
+``network``, ``simulation``, ``analysis``
     overrides of any subset of the keys of ``defaults.yaml`` (same nesting);
 ``scan``
     a family of experiments: ``{parameter: <dotted key>, values: [...], linked: {<dotted key>: factor}}``
@@ -35,7 +35,7 @@ from .errors import ParameterError
 from .resources import experiments_dir, profiles_dir
 
 DEFAULTS_FILE = Path(__file__).with_name("defaults.yaml")
-_SECTIONS = ("network", "simulation", "theory")
+_SECTIONS = ("network", "simulation", "analysis", "theory")
 _EXPERIMENT_KEYS = {"description", "scan", *_SECTIONS}
 _PERTURBATION_KEYS = {"area": str, "layer": str, "population": str, "time_ms": float}
 
@@ -161,6 +161,20 @@ PARAMETER_RANGES: dict[str, Range] = {
     "simulation.V0_mean_mV": _range("(-inf, inf)", "a potential (mV)"),
     "simulation.V0_sd_mV": _range("(0, inf)", "an SD (mV); NEST's normal distribution needs SD > 0"),
     "simulation.poisson_delay_ms": _range("(0, inf)", "a delay (ms)"),
+    "analysis.t_start_ms": _range("[0, inf)", "a time (ms)"),
+    "analysis.t_stop_ms": _range("[0, inf)", "a time (ms; 0 = the simulated time)"),
+    "analysis.bin_ms": _range("(0, inf)", "a bin width (ms)"),
+    "analysis.cc_sample": _range("[1, inf)", "a number of spike trains"),
+    "analysis.min_spikes": _range("[1, inf)", "a number of spikes"),
+    "analysis.lvr_R_ms": _range("(0, inf)", "a refractoriness constant (ms)"),
+    "analysis.count_histogram_bins": _range("[1, inf)", "a number of bins"),
+    "analysis.current_kernel_samples": _range("[1, inf)", "a number of samples"),
+    "analysis.bold.*": _range("(0, inf)", "a Balloon-Windkessel constant"),
+    "analysis.raster.fraction": _range("(0, 1]", "a fraction of the neurons"),
+    "analysis.raster.t_start_ms": _range("[0, inf)", "a time (ms)"),
+    "analysis.raster.t_stop_ms": _range("[0, inf)", "a time (ms)"),
+    "analysis.raster.seed": _range(f"[0, {NEST_MAX_SEED}]", "a NumPy seed"),
+    "theory.seed": _range(f"[0, {NEST_MAX_SEED}]", "a NumPy seed (legacy generator: below 2**32)"),
 }
 
 
@@ -346,7 +360,7 @@ def load_experiment(name_or_path: str | Path | None = None) -> dict:
 
 
 def resolve(experiment: str | Path | None = None) -> dict:
-    """Defaults overridden by the experiment's ``network`` and ``simulation`` sections.
+    """Defaults overridden by the experiment's ``network``, ``simulation`` and ``analysis`` sections.
 
     For a scan family this is the family's common base; see :func:`scan_members`.
     """
@@ -382,7 +396,7 @@ def available_profiles() -> list[str]:
 
 def load_profile(name_or_path: str | Path) -> dict:
     """A pipeline profile (``profiles/<name>.yaml`` or a YAML file): how and at which scale the
-    pipeline runs. Keys: ``description``, ``network`` and ``simulation`` overrides applied to every
+    pipeline runs. Keys: ``description``, ``network``, ``simulation`` and ``analysis`` overrides applied to every
     experiment, ``processes`` (MPI processes per simulation) and ``launcher`` (command in front of
     ``humam simulate``; ``{processes}`` is replaced)."""
     path = Path(name_or_path)
@@ -454,6 +468,13 @@ def theory_hash(params: dict) -> str:
     return content_hash({"net_hash": net_hash(params), "theory": params["theory"]})
 
 
+def resolve_analysis(overrides: dict | None = None) -> dict:
+    """The ``analysis`` section of the defaults overridden by ``overrides`` (a resolved section or
+    any part of one), validated like an experiment's overrides (types and ranges)."""
+    return merge({"analysis": load_defaults()["analysis"]}, {"analysis": overrides or {}})["analysis"]
+
+
 def analysis_hash(params: dict, virtual_processes: int | None = None) -> str:
-    """Hash of an analysis: the simulation's hash and the ``analysis`` section."""
-    return content_hash({"sim_hash": sim_hash(params, virtual_processes), "analysis": params.get("analysis", {})})
+    """Hash of an analysis: the hash of the simulation it analyses (:func:`sim_hash`) and the
+    ``analysis`` section, which together fix ``analysis.h5``."""
+    return content_hash({"sim_hash": sim_hash(params, virtual_processes), "analysis": params["analysis"]})

@@ -5,9 +5,9 @@ sequence of spec §7.6 exactly (that sequence fixes every random draw, so the sa
 number of virtual processes give the same spikes whatever the split into MPI ranks × threads),
 simulates it in one call and writes
 
-* ``spikes.h5``: SONATA-style columnar spikes, ``/spikes/<population>/node_ids`` (0-based within the
+* ``spikes.h5``: a SONATA spike file, ``/spikes/<population>/node_ids`` (0-based within the
   population) and ``/timestamps`` (ms), sorted by time then node id, population size and first NEST
-  node id as attributes;
+  node id as attributes (written by :func:`humam.spikefile.write_spikes`);
 * ``run.json``: resolved simulation parameters, hashes, seeds, ranks, threads, NEST build, library
   versions, container identity, phase timings, real-time factor and peak memory per rank.
 
@@ -32,28 +32,20 @@ from pathlib import Path
 
 import numpy as np
 
-from . import layout, tables
+from . import layout
 from .errors import HumamError, ParameterError
 from .h5io import atomic_write_text, json_default
 from .network_file import NEURON_PARAMETERS, Network
+from .spikefile import write_spikes
 from .tables import POPULATION_IS_EXCITATORY
-
-SPIKES_FILE_TYPE = "humam.spikes"
-SPIKES_FORMAT_VERSION = 1
 #: Synapse models of the recurrent and recorder connections (``simulation.synapse_model``): same
 #: dynamics and spikes, different costs (benchmarks/README.md). Recorder connections use the same
 #: model so that every neuron needs only one connection block per thread.
 SYNAPSE_MODELS = ("static_synapse", "static_synapse_hpc")
-_LAYER_LABELS = {"II/III": "23", "IV": "4", "V": "5", "VI": "6"}
 
 
 class SimulationError(HumamError):
     """A simulation cannot be run as asked (missing NEST, MPI mismatch, too little memory)."""
-
-
-def population_label(area: str, layer: str, population: str) -> str:
-    """HDF5-safe population name, e.g. ``bankssts_23E`` for (bankssts, II/III, E)."""
-    return f"{area}_{_LAYER_LABELS[layer]}{population}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -496,7 +488,7 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
     if comm.rank == 0:
         senders = np.concatenate([g[0] for g in gathered])
         times = np.concatenate([g[1] for g in gathered])
-        write_spikes(out_dir / layout.SPIKES_FILE, net, first_ids, senders, times, t_sim, metadata or {})
+        write_spikes(out_dir / layout.SPIKES_FILE, net.neuron_numbers, first_ids, senders, times, t_sim, metadata or {})
         record = {
             **(metadata or {}),
             "simulation": sim,
@@ -534,42 +526,3 @@ def prepare_run_folder(folder: Path) -> None:
     ensure_writable_dir(folder)
     (folder / layout.RUN_FILE).unlink(missing_ok=True)
     remove_stale_temporaries(folder)
-
-
-def write_spikes(path: Path, net: Network, first_ids: dict[int, int], senders: np.ndarray, times: np.ndarray,
-                 t_sim_ms: float, attrs: dict) -> None:
-    """Write spikes in the SONATA-style layout, atomically (temporary file, then rename)."""
-    from .h5io import atomic_h5
-
-    order = np.lexsort((senders, times))
-    senders, times = senders[order], times[order]
-    starts = np.array(sorted(first_ids.values()), dtype=np.int64)
-    index_of_start = {first: i for i, first in first_ids.items()}
-    owner = np.searchsorted(starts, senders, side="right") - 1
-    with atomic_h5(path, SPIKES_FILE_TYPE, SPIKES_FORMAT_VERSION,
-                   {"t_sim_ms": t_sim_ms, "spikes": int(senders.size), **attrs}) as f:
-        group = f.create_group("spikes")
-        group.attrs["sorting"] = "by_time"
-        for k, first in enumerate(starts):
-            i = index_of_start[int(first)]
-            mine = owner == k
-            area, layer, pop = tables.POPULATIONS[i]
-            pop_group = group.create_group(population_label(area, layer, pop))
-            pop_group.attrs.update({"area": area, "layer": layer, "population": pop,
-                                    "size": int(net.neuron_numbers[i]), "first_node_id": int(first)})
-            ids = (senders[mine] - first).astype(np.uint32)
-            opts = {"compression": "gzip", "shuffle": True, "chunks": True} if ids.size else {}
-            pop_group.create_dataset("node_ids", data=ids, **opts)
-            ts = pop_group.create_dataset("timestamps", data=times[mine], **opts)
-            ts.attrs["units"] = "ms"
-
-
-def read_spikes(path: str | Path) -> dict[str, dict]:
-    """Spikes per population label: ``{label: {"node_ids", "timestamps", **attributes}}``."""
-    from .h5io import open_h5
-
-    result = {}
-    with open_h5(path, SPIKES_FILE_TYPE, SPIKES_FORMAT_VERSION) as f:
-        for label, group in f["spikes"].items():
-            result[label] = {**dict(group.attrs), "node_ids": group["node_ids"][()], "timestamps": group["timestamps"][()]}
-    return result

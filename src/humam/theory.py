@@ -523,11 +523,14 @@ def write_theory(result: TheoryResult, path: str | Path, attrs: dict | None = No
     return Path(path)
 
 
+_FIX = "compute it again: 'humam theory ... --force' (or the doit task theory)"
+
+
 def read_theory(path: str | Path) -> TheoryResult:
     """Read a file written by :func:`write_theory`."""
     from .h5io import open_h5
 
-    with open_h5(path, FILE_TYPE, FORMAT_VERSION) as h5:
+    with open_h5(path, FILE_TYPE, FORMAT_VERSION, fix=_FIX) as h5:
         values = {name: h5[name][()] for name in _DATASETS}
         options = json.loads(h5.attrs["options"])
         converged = {"none": None, "true": True, "false": False}[str(h5.attrs["converged"])]
@@ -537,8 +540,8 @@ def read_theory(path: str | Path) -> TheoryResult:
 
 def read_theory_attrs(path: str | Path) -> dict:
     """The file attributes passed to :func:`write_theory` (without the format's own ones)."""
-    import h5py
+    from .h5io import open_h5
 
-    with h5py.File(Path(path), "r") as h5:
+    with open_h5(path, FILE_TYPE, FORMAT_VERSION, fix=_FIX) as h5:
         return {key: (value.item() if isinstance(value, np.generic) else value)
                 for key, value in h5.attrs.items() if key not in _RESERVED_ATTRS}

@@ -1,0 +1,165 @@
+"""The statistics of the shipped χ scans (spec §8.13, figures.md §3.3) and the same samples from a
+simulated run."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .. import tables
+from ..errors import ParameterError
+from .spike_trains import SpikeTrains
+from .statistics import interval_statistics, ks_similarity
+
+#: The shipped χ-scan folders (``simulated_data/scaling_experiment_<name>``) and the χ of their
+#: "groundstate" and "bestfit" samples (figures.md §3.3; identified from the data).
+CHI_SCAN_FOLDERS: dict[str, dict[str, float]] = {
+    "lichtman_chii2_different_seed": {"groundstate": 1.0, "bestfit": 2.5},
+    "lichtman_chii2_distributed_params": {"groundstate": 0.0, "bestfit": 2.5},
+    "lichtman_chii2_smaller_g": {"groundstate": 1.0, "bestfit": 1.75},
+    "lower_e_to_i": {"groundstate": 1.0, "bestfit": 2.0},
+    "lichtman_chii2_different_seed_factor10per7": {"groundstate": 1.0, "bestfit": 4.4},
+}
+_SCAN_PREFIX = "scaling_experiment_"
+
+
+def chi_scan_name(folder: str) -> str:
+    """The short name of a χ-scan folder (accepts the short name or ``scaling_experiment_<name>``)."""
+    name = folder[len(_SCAN_PREFIX):] if folder.startswith(_SCAN_PREFIX) else folder
+    if name not in CHI_SCAN_FOLDERS:
+        raise ParameterError(f"Unknown chi-scan folder {folder!r}; known: {', '.join(CHI_SCAN_FOLDERS)}.")
+    return name
+
+
+def _scan_file(folder: str, filename: str) -> Path:
+    from .. import data
+
+    return data.data_path(f"simulated_data/{_SCAN_PREFIX}{chi_scan_name(folder)}/{filename}")
+
+
+def _load_pickled_array(path: Path) -> np.ndarray:
+    # The shipped .npy files are NumPy pickles; they are loaded only after the registry's sha256 check.
+    return np.asarray(np.load(path, allow_pickle=True), dtype=float)
+
+
+def load_chi_scan(folder: str):
+    """The statistics of one χ-scan folder as a pandas DataFrame indexed by χ (sorted numerically).
+
+    Columns: ``run_id`` (opaque id from ``path_to_chi.json``), ``ks_rates``, ``ks_cv``, ``ks_lvr``
+    (1 - KS, authoritative, Q19), ``pearson_lh``, ``pearson_rh`` (``df_corr_*_use_corrcoeff_True``:
+    Pearson r between experimental and simulated synaptic-current FC) and ``rmse_similarity_lh``,
+    ``rmse_similarity_rh`` (``df_corr_*_use_corrcoeff_False``: exp(-RMSE/RMS(exp))). Missing entries
+    are NaN.
+    """
+    import pandas as pd
+
+    columns: dict[str, pd.Series] = {}
+    run_ids = json.loads(_scan_file(folder, "path_to_chi.json").read_text())
+    columns["run_id"] = pd.Series({float(k): v for k, v in run_ids.items()}, dtype=object)
+    for measure in ("rates", "cv", "lvr"):
+        values = json.loads(_scan_file(folder, f"ks_{measure}_arr.json").read_text())
+        columns[f"ks_{measure}"] = pd.Series({float(k): float(v) for k, v in values.items()})
+    for flag, name in (("True", "pearson"), ("False", "rmse_similarity")):
+        for hemisphere in ("lh", "rh"):
+            table = pd.read_csv(_scan_file(folder, f"df_corr_{hemisphere}_use_corrcoeff_{flag}.csv"), index_col=0)
+            columns[f"{name}_{hemisphere}"] = pd.Series(table.iloc[:, 0].to_numpy(float),
+                                                        index=table.index.to_numpy(float))
+    frame = pd.DataFrame(columns).sort_index()
+    frame.index.name = "chi"
+    return frame
+
+
+def load_chi_scan_samples(folder: str) -> dict[str, dict[str, np.ndarray]]:
+    """The shipped distributions of a χ-scan folder: ``{measure: {groundstate, bestfit, experiment}}``
+    for measure in rates, cv, lvr (area caudalanteriorcingulate; experiment: Minxha et al. 2020)."""
+    return {measure: {"groundstate": _load_pickled_array(_scan_file(folder, f"sim_{measure}_groundstate.npy")),
+                      "bestfit": _load_pickled_array(_scan_file(folder, f"sim_{measure}_bestfit.npy")),
+                      "experiment": _load_pickled_array(_scan_file(folder, f"exp_{measure}.npy"))}
+            for measure in ("rates", "cv", "lvr")}
+
+
+#: The χ-scan folder of the published model (figures.md §3.3, "main").
+CHI_SCAN_MAIN_FOLDER = "lichtman_chii2_different_seed"
+#: Area and windows of the shipped χ-scan samples (spec §8.13): five 2 s windows over [2.5, 12.5) s.
+CHI_SCAN_SAMPLE_AREA = "caudalanteriorcingulate"
+CHI_SCAN_SAMPLE_WINDOWS = 5
+
+
+def area_mean_rate_from_samples(rate_samples_hz: np.ndarray, n_neurons: int,
+                                n_windows: int = CHI_SCAN_SAMPLE_WINDOWS) -> float:
+    """Mean rate (spikes/s) of an area from its §8.13 rate samples.
+
+    A sample is count / window for one neuron and window, kept when >= 0.5 spikes/s, i.e. at least one
+    spike in a 2 s window; the windows left out hold no spike and add nothing to the sum. So the mean
+    over all neurons and windows is exactly sum(samples) / (n_windows x n_neurons), with ``n_neurons``
+    the number of neurons of the area in the simulated network (silent neurons included).
+    """
+    samples = np.asarray(rate_samples_hz, dtype=float)
+    if n_neurons <= 0 or n_windows <= 0:
+        raise ParameterError(f"n_neurons and n_windows must be positive, got {n_neurons} and {n_windows}.")
+    if samples.size > n_neurons * n_windows:
+        raise ParameterError(f"{samples.size} samples cannot come from {n_neurons} neurons in {n_windows} windows.")
+    return float(samples.sum() / (n_windows * n_neurons))
+
+
+def load_chi_scan_fc(folder: str, sample: str):
+    """Simulated synaptic-current FC (34 x 34 DataFrame, alphabetical) of the "groundstate" or
+    "bestfit" run of a χ-scan folder."""
+    import pandas as pd
+
+    if sample not in ("groundstate", "bestfit"):
+        raise ParameterError(f"sample must be 'groundstate' or 'bestfit', got {sample!r}.")
+    return pd.read_csv(_scan_file(folder, f"simulated_fc_{sample}.csv"), index_col=0)
+
+
+def recompute_chi_scan_ks(folder: str):
+    """1 - KS recomputed from the shipped samples against the JSON entry of the sample's χ.
+
+    One row per (measure, sample) with ``chi``, ``recomputed``, ``shipped``, ``difference`` and
+    ``matching_chi`` (the χ whose shipped value equals the recomputed one exactly, if any). For rates
+    the values agree exactly; CV and LvR differ by 0.01–0.03 because the shipped values come from
+    samples with a different spike-count rule (Q19), and the shipped ones are authoritative.
+    """
+    import pandas as pd
+
+    scan = load_chi_scan(folder)
+    samples = load_chi_scan_samples(folder)
+    chis = CHI_SCAN_FOLDERS[chi_scan_name(folder)]
+    rows = []
+    for measure in ("rates", "cv", "lvr"):
+        shipped = scan[f"ks_{measure}"]
+        for sample in ("groundstate", "bestfit"):
+            value = ks_similarity(samples[measure][sample], samples[measure]["experiment"])
+            exact = shipped.index[shipped.to_numpy() == value]
+            rows.append({"measure": measure, "sample": sample, "chi": chis[sample], "recomputed": value,
+                         "shipped": float(shipped.loc[chis[sample]]),
+                         "difference": value - float(shipped.loc[chis[sample]]),
+                         "matching_chi": float(exact[0]) if exact.size else float("nan")})
+    return pd.DataFrame(rows).set_index(["measure", "sample"])
+
+
+def chi_scan_samples_from_spikes(st: SpikeTrains, area: str = CHI_SCAN_SAMPLE_AREA, transient_ms: float = 2500.0,
+                                 window_ms: float = 2000.0, R_ms: float = 2.0) -> dict[str, np.ndarray]:
+    """The §8.13 samples of one simulated run, pooled over windows: per present neuron of ``area`` and
+    per ``window_ms`` window after ``transient_ms`` (as many whole windows as fit into t_sim), the rate
+    count / window kept if >= 0.5 spikes/s, and CV and LvR of the trains with **more than** 10 spikes
+    in the window (Q19)."""
+    a = tables.area_index(area)
+    in_area = (st.spike_population // tables.N_POPULATIONS_PER_AREA) == a
+    n_windows = int(math.floor((st.t_sim_ms - transient_ms) / window_ms + 1e-9))
+    rates, cvs, lvrs = [], [], []
+    for w in range(n_windows):  # a handful of windows
+        lo, hi = transient_ms + w * window_ms, transient_ms + (w + 1) * window_ms
+        m = in_area & (st.times_ms >= lo) & (st.times_ms < hi)
+        rank = st.spike_rank[m]
+        counts = np.bincount(rank, minlength=st.present.size)
+        rate = counts / (window_ms / 1000.0)
+        rates.append(rate[rate >= 0.5])
+        stats = interval_statistics(rank, st.times_ms[m], st.present.size, min_spikes=11, R_ms=R_ms)
+        cvs.append(stats["cv"][np.isfinite(stats["cv"])])
+        lvrs.append(stats["lvr"][np.isfinite(stats["lvr"])])
+    cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0)  # noqa: E731
+    return {"rates": cat(rates), "cv": cat(cvs), "lvr": cat(lvrs)}

@@ -1,0 +1,149 @@
+"""The spike file ``spikes.h5``: its writer (used by :mod:`humam.simulation`) and its readers.
+
+The file follows the SONATA spike-file format:
+
+* root attributes ``magic`` (uint32 0x0A7A) and ``version`` (uint32 [0, 1]);
+* one group ``/spikes/<population>`` per population (label of :func:`population_label`) with the
+  datasets ``node_ids`` (uint64, 0-based within the population) and ``timestamps`` (float64, attribute
+  ``units`` = "ms"), sorted by time and then node id, and the attribute ``sorting``, an HDF5 enum
+  (none = 0, by_id = 1, by_time = 2) holding by_time.
+
+Beside the SONATA content it holds humam's own attributes: ``file_type``, ``format_version``,
+``t_sim_ms``, the total number of ``spikes`` and the caller's metadata at the root, and per
+population group ``area``, ``layer``, ``population``, ``size`` (neurons) and ``first_node_id`` (the
+NEST id of its first neuron). Populations without neurons have no group. The datasets are stored
+without compression filters, so that readers without a deflate filter can read them.
+
+This module does not import NEST.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from . import tables
+from .errors import DataError
+
+SPIKES_FILE_TYPE = "humam.spikes"
+#: 2: SONATA root attributes, uint64 node ids, ``sorting`` enum per population, no compression.
+SPIKES_FORMAT_VERSION = 2
+#: SONATA identification of the file (root attributes ``magic`` and ``version``).
+SONATA_MAGIC = 0x0A7A
+SONATA_VERSION = (0, 1)
+#: Values of the SONATA ``sorting`` enum.
+SONATA_SORTING = {"none": 0, "by_id": 1, "by_time": 2}
+_LAYER_LABELS = {"II/III": "23", "IV": "4", "V": "5", "VI": "6"}
+
+
+def population_label(area: str, layer: str, population: str) -> str:
+    """HDF5-safe population name, e.g. ``bankssts_23E`` for (bankssts, II/III, E)."""
+    return f"{area}_{_LAYER_LABELS[layer]}{population}"
+
+
+def _population_label_index() -> dict[str, int]:
+    return {population_label(*key): i for i, key in enumerate(tables.POPULATIONS)}
+
+
+def write_spikes(path: str | Path, neuron_numbers: np.ndarray, first_ids: dict[int, int], senders: np.ndarray,
+                 times: np.ndarray, t_sim_ms: float, attrs: dict) -> None:
+    """Write spikes as a SONATA spike file, atomically (temporary file, then rename).
+
+    ``neuron_numbers`` (272,) are the population sizes, ``first_ids`` maps the canonical index of each
+    simulated population to the NEST id of its first neuron (ids of a population are consecutive),
+    ``senders`` and ``times`` (ms) are the recorded spikes in any order, ``attrs`` further root
+    attributes (non-scalars as JSON).
+    """
+    import h5py
+
+    from .h5io import atomic_h5
+
+    senders = np.asarray(senders, dtype=np.int64)
+    times = np.asarray(times, dtype=np.float64)
+    order = np.lexsort((senders, times))
+    senders, times = senders[order], times[order]
+    starts = np.array(sorted(first_ids.values()), dtype=np.int64)
+    index_of_start = {first: i for i, first in first_ids.items()}
+    owner = np.searchsorted(starts, senders, side="right") - 1
+    sorting = h5py.enum_dtype(SONATA_SORTING, basetype="u1")
+    with atomic_h5(path, SPIKES_FILE_TYPE, SPIKES_FORMAT_VERSION,
+                   {"t_sim_ms": t_sim_ms, "spikes": int(senders.size), **attrs}) as f:
+        f.attrs.create("magic", SONATA_MAGIC, dtype=np.uint32)
+        f.attrs.create("version", np.array(SONATA_VERSION, dtype=np.uint32))
+        group = f.create_group("spikes")
+        for k, first in enumerate(starts):
+            i = index_of_start[int(first)]
+            mine = owner == k
+            area, layer, pop = tables.POPULATIONS[i]
+            pop_group = group.create_group(population_label(area, layer, pop))
+            pop_group.attrs.create("sorting", SONATA_SORTING["by_time"], dtype=sorting)
+            pop_group.attrs.update({"area": area, "layer": layer, "population": pop,
+                                    "size": int(neuron_numbers[i]), "first_node_id": int(first)})
+            pop_group.create_dataset("node_ids", data=(senders[mine] - first).astype(np.uint64))
+            timestamps = pop_group.create_dataset("timestamps", data=times[mine])
+            timestamps.attrs["units"] = "ms"
+
+
+def read_spikes(path: str | Path) -> dict[str, dict]:
+    """Spikes per population label: ``{label: {"node_ids", "timestamps", **attributes}}``."""
+    from .h5io import open_h5
+
+    result = {}
+    with open_h5(path, SPIKES_FILE_TYPE, SPIKES_FORMAT_VERSION) as f:
+        for label, group in f["spikes"].items():
+            result[label] = {**dict(group.attrs), "node_ids": group["node_ids"][()], "timestamps": group["timestamps"][()]}
+    return result
+
+
+def read_spike_trains(path: str | Path, neuron_numbers=None):
+    """Read a ``spikes.h5`` written by :func:`write_spikes` as a :class:`~humam.analysis.SpikeTrains`.
+
+    ``neuron_numbers`` (272,) defaults to the ``size`` attributes of the file; when given (from the
+    network), it is checked against them.
+    """
+    import h5py
+
+    from .analysis.spike_trains import SpikeTrains, stable_argsort
+
+    label_index = _population_label_index()
+    parts = []
+    sizes = np.zeros(tables.N_POPULATIONS, dtype=np.int64)
+    with h5py.File(path, "r") as h5:
+        if "spikes" not in h5 or "t_sim_ms" not in h5.attrs:
+            raise DataError(f"{path} is not a humam spikes file (no /spikes group or t_sim_ms attribute).")
+        t_sim = float(h5.attrs["t_sim_ms"])
+        for label, group in h5["spikes"].items():
+            if label not in label_index:
+                raise DataError(f"{path}: unknown population group '{label}'.")
+            index = label_index[label]
+            sizes[index] = int(group.attrs["size"])
+            parts.append((index, group["node_ids"][()].astype(np.int64), group["timestamps"][()]))
+    if neuron_numbers is None:
+        neuron_numbers = sizes
+    else:
+        neuron_numbers = np.asarray(neuron_numbers, dtype=np.int64)
+        bad = np.flatnonzero((sizes > 0) & (neuron_numbers != sizes))
+        if bad.size:
+            raise DataError(
+                f"{path} does not belong to this network: population sizes differ, e.g. "
+                f"{'/'.join(tables.POPULATIONS[bad[0]])} has {sizes[bad[0]]} neurons in the spike file and "
+                f"{neuron_numbers[bad[0]]} in the network."
+            )
+    parts.sort(key=lambda part: part[0])  # canonical population order = global id order
+    offsets = np.concatenate(([0], np.cumsum(neuron_numbers)))
+    neurons, times = [], []
+    for index, ids, ts in parts:
+        if ids.size == 0:
+            continue
+        if ids.max() >= neuron_numbers[index]:
+            raise DataError(f"{path}: population {'/'.join(tables.POPULATIONS[index])} has a node id beyond its size.")
+        if np.all(ts[1:] >= ts[:-1]):  # the file's order (time, then id): a stable sort by id suffices
+            order = stable_argsort(ids)
+        else:
+            order = np.lexsort((ts, ids))
+        neurons.append(ids[order] + offsets[index])
+        times.append(ts[order])
+    return SpikeTrains(neuron_numbers=neuron_numbers, t_sim_ms=t_sim,
+                       neuron=np.concatenate(neurons) if neurons else np.zeros(0, dtype=np.int64),
+                       times_ms=np.concatenate(times).astype(np.float64) if times else np.zeros(0))
