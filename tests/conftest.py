@@ -138,8 +138,44 @@ def pipeline_runs(simulate_experiments):
 
 
 @pytest.fixture(scope="session")
-def net():
-    """NET-full as the figure builders build it (``paper_figures.common.full_network``)."""
-    from paper_figures.common import full_network
+def network_file(tmp_path_factory):
+    """``network_file(experiment)`` -> network.h5 of a shipped experiment, written by
+    ``humam network`` as the pipeline does (built once per experiment and session)."""
+    from humam import cli, layout, parameters
 
-    return full_network()
+    root = tmp_path_factory.mktemp("networks")
+    cache = {}
+
+    def build(experiment: str = "network_only"):
+        if experiment not in cache:
+            assert cli.main(["network", "--experiment", experiment, "--out", str(root)]) == 0
+            cache[experiment] = layout.Layout(root).network_file(parameters.resolve(experiment))
+        return cache[experiment]
+
+    return build
+
+
+@pytest.fixture(scope="session")
+def net(network_file):
+    """The full-scale network (experiment network_only) as the pipeline writes it."""
+    from humam.network_file import load_network
+
+    return load_network(network_file("network_only"))
+
+
+@pytest.fixture(scope="session")
+def analysed(tmp_path_factory):
+    """``analysed(folders)`` -> {name: analysis file} of run folders {name: folder}, analysed by
+    ``humam analyse`` with the default analysis options."""
+    from humam import cli, layout, parameters, run_record
+
+    def analyse(folders: dict) -> dict:
+        files = {}
+        for name, folder in folders.items():
+            assert cli.main(["analyse", str(folder)]) == 0
+            record = run_record.read_run_record(folder)
+            params = parameters.merge(parameters.load_defaults(), run_record.run_parameters(record))
+            files[name] = layout.RunFolder(folder).analysis(params, int(record["mpi_processes"]))
+        return files
+
+    return analyse

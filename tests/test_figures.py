@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from paper_figures import (fig01_overview, fig02_connectivity, fig03_connectome_statistics, fig05_chi_scan,  # noqa: E402
                            fig05s_chi_scan_variants, figS_autapses_multapses, figT_indegrees, quantities)
-from helpers import read_sidecar, sha256_file  # noqa: E402
+from helpers import figure_inputs, read_sidecar, sha256_file  # noqa: E402
 
 
 
@@ -21,8 +21,9 @@ from helpers import read_sidecar, sha256_file  # noqa: E402
     (fig01_overview, "full"), (fig02_connectivity, "partial"), (fig03_connectome_statistics, "full"),
     (figS_autapses_multapses, "full"), (figT_indegrees, "full"),
 ])
-def test_network_figures_build(module, status, net, tmp_path):
-    result = module.build(out_dir=tmp_path)
+def test_network_figures_build(module, status, network_file, tmp_path):
+    inputs = figure_inputs(network={"full": network_file("network_only"), "down": network_file("tutorial")})
+    result = module.build(out_dir=tmp_path, inputs=inputs)
     assert result.status == status
     meta = read_sidecar(result)
     assert meta["status"] == status and meta["id"] == module.FIGURE_ID
@@ -32,8 +33,9 @@ def test_network_figures_build(module, status, net, tmp_path):
         assert [m["panel"] for m in meta["missing"]] == ["D"]
 
 
-def test_f3_numbers(net, tmp_path):
-    values = fig03_connectome_statistics.build(out_dir=tmp_path).values
+def test_f3_numbers(network_file, tmp_path):
+    inputs = figure_inputs(network={"full": network_file("network_only")})
+    values = fig03_connectome_statistics.build(out_dir=tmp_path, inputs=inputs).values
     assert values["n_pairs"] == 8394 and values["n_area_pairs"] == 336
     assert 0 < values["shapiro_W"] <= 1 and values["edr_lambda_mm"] > 0
 
