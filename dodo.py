@@ -33,7 +33,11 @@ def _var(name: str, default: str) -> str:
 
 
 def _fail(message: str):
-    raise SystemExit(f"dodo.py: {message}")
+    """Stop with one line naming the problem (exit code 2), before any task runs."""
+    import sys
+
+    print(f"dodo.py: {message}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 VALIDATE = _var("validate", "no")

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -430,6 +431,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("humam: interrupted; no partial output was kept", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug, not a user error: one line, the traceback on request
+        if os.environ.get("HUMAM_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"humam: internal error: {type(exc).__name__}: {first}. No partial output was kept; this is a bug "
+              f"in humam (HUMAM_DEBUG=1 shows the traceback).", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -150,6 +150,30 @@ def estimate_memory_bytes(net: Network, t_sim_ms: float, synapse_model: str = "s
     return parts
 
 
+#: What to change when a component of the memory estimate is what does not fit.
+_MEMORY_REMEDIES = {
+    "spikes": "the recorded spikes are what does not fit: simulate a shorter time (simulation.t_sim_ms), "
+              "or split the run into shorter ones",
+    "ring_buffers": "NEST's ring buffers for delays up to about {max_delay:.0f} ms are what does not fit: use "
+                    "a smaller scale, more nodes, or a delay cap (network.delays.cap_ms, a model change)",
+    "synapses": "the synapses are what does not fit: use a smaller scale, static_synapse_hpc "
+                "(simulation.synapse_model) or more nodes",
+    "neurons": "the neurons and their connection blocks are what does not fit: use a smaller scale or more nodes",
+    "base": "NEST's own base memory per process is what does not fit: use fewer MPI processes per node",
+}
+
+
+def memory_refusal(estimate: dict, needed_bytes: float, available_bytes: float, t_sim_ms: float) -> str:
+    """The message refusing a run whose estimated memory exceeds what is available: the estimate by
+    component and what to change for the largest one."""
+    parts = ("spikes", "ring_buffers", "synapses", "neurons", "base")
+    largest = max(parts, key=lambda key: estimate[key])
+    detail = ", ".join(f"{estimate[key] / 1e9:.1f} GB {key.replace('_', ' ')}" for key in parts)
+    remedy = _MEMORY_REMEDIES[largest].format(max_delay=estimate["max_delay_ms"])
+    return (f"This run needs about {needed_bytes / 1e9:.1f} GB on this node ({detail}; {t_sim_ms:g} ms simulated), "
+            f"but only {available_bytes / 1e9:.1f} GB are available; {remedy}. --force-memory runs it anyway.")
+
+
 def ranks_on_this_node(world_size: int) -> int:
     """MPI processes sharing this node's memory (launcher variables; all of them if unknown)."""
     for variable in ("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"):
@@ -453,14 +477,7 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
     needed_here = estimate["total"] * ranks_on_this_node(world_size) / world_size
     available = available_memory_bytes()
     if needed_here > available and not force_memory:
-        raise SimulationError(
-            f"This run needs about {needed_here / 1e9:.1f} GB on this node ({estimate['ring_buffers'] / 1e9:.1f} GB "
-            f"ring buffers for delays up to about {estimate['max_delay_ms']:.0f} ms, {estimate['synapses'] / 1e9:.1f} GB "
-            f"synapses, {estimate['neurons'] / 1e9:.1f} GB neurons and their connection blocks), but only "
-            f"{available / 1e9:.1f} GB are available. Use a smaller scale, static_synapse_hpc "
-            f"(simulation.synapse_model), a delay cap (network.delays.cap_ms, a model change), more nodes, or "
-            f"--force-memory."
-        )
+        raise SimulationError(memory_refusal(estimate, needed_here, available, float(sim["t_sim_ms"])))
 
     if launcher_rank() == 0:
         prepare_run_folder(out_dir)
