@@ -113,3 +113,29 @@ def test_bad_settings_exit_nonzero_and_write_nothing(tmp_path, setting, message)
     result = run_cli("network", "--set", setting, "--out", str(out))
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_info_names_nest_and_the_data_source(capsys):
+    from humam import cli, config
+
+    assert cli.main(["info"]) == 0
+    out = capsys.readouterr().out
+    lines = dict(line.split(None, 1) for line in out.splitlines() if line.strip())
+    assert lines["humam"].startswith(cli.__version__)
+    assert "MPI:" in lines["nest"] or "not installed" in lines["nest"]
+    mirror = config.data_dir()
+    assert (str(mirror) if mirror else str(config.cache_dir())) in lines["raw"]
+
+
+def test_quiet_and_verbose_set_the_level_of_the_humam_logger(tmp_path, capsys):
+    import logging
+
+    from humam import cli
+
+    assert cli.main(["-q", "network", "--experiment", "tutorial", "--out", str(tmp_path)]) == 0
+    assert logging.getLogger("humam").level == logging.WARNING
+    assert "wrote" not in capsys.readouterr().err
+    assert cli.main(["network", "--experiment", "tutorial", "--out", str(tmp_path)]) == 0
+    assert "up to date" in capsys.readouterr().err
+    assert cli.main(["-v", "experiments"]) == 0
+    assert logging.getLogger("humam").level == logging.DEBUG

@@ -6,6 +6,7 @@
     humam theory [--experiment NAME_OR_PATH] [--until-converged] [--out DIR]
     humam data verify
     humam experiments
+    humam info
 
 Every output goes where :mod:`humam.layout` says. Used by hand, a command skips work whose output
 exists, can be read and (for runs) belongs to the same network content; ``--force`` redoes it
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from pathlib import Path
@@ -341,11 +343,68 @@ def _cmd_experiments(args) -> int:
     return 0
 
 
+log = logging.getLogger("humam")
+
+
 def _log(message: str) -> None:
+    log.info(message)
+
+
+def configure_logging(verbosity: int) -> None:
+    """One handler on the ``humam`` logger that prints to stderr on MPI rank 0 only (the other ranks
+    stay silent); ``verbosity`` -1 (``-q``: warnings and errors), 0 (progress messages) or 1 (``-v``:
+    debug details)."""
     from .simulation import launcher_rank
 
+    logger = logging.getLogger("humam")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
     if launcher_rank() == 0:
-        print(message, file=sys.stderr, flush=True)
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.NullHandler()
+    logger.addHandler(handler)
+    logger.setLevel({-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG))
+    logger.propagate = False
+
+
+def _cmd_info(args) -> int:
+    """Versions and places: humam, Python, NEST (MPI, OpenMP), mpi4py, the data source and caches."""
+    import platform
+
+    from . import config, provenance
+
+    rows = [("humam", f"{__version__} ({Path(__file__).resolve().parent})"),
+            ("python", f"{platform.python_version()} ({sys.executable})")]
+    os.environ.setdefault("PYNEST_QUIET", "1")
+    try:
+        import nest
+
+        info = nest.build_info
+        rows.append(("nest", f"{nest.__version__}; MPI: {'yes' if info.get('have_mpi') else 'no'}; "
+                             f"threads: {info.get('threads_model', 'unknown')} (OpenMP "
+                             f"{'yes' if info.get('threads_model') == 'openmp' else 'no'})"))
+    except ImportError:
+        rows.append(("nest", "not installed: 'bash scripts/setup-env.sh' (MPI build) or "
+                             "'pip install nest-simulator==3.10.0' (threads only)"))
+    try:
+        import mpi4py
+
+        rows.append(("mpi4py", mpi4py.__version__))
+    except ImportError:
+        rows.append(("mpi4py", "not installed (needed only for runs on several MPI processes)"))
+    mirror = config.data_dir()
+    rows.append(("raw data", f"local mirror {mirror}" if mirror else f"downloaded on first use into {config.cache_dir()}"))
+    rows.append(("cache", str(config.cache_dir())))
+    rows.append(("config file", f"{config.config_file()}{'' if config.config_file().is_file() else ' (none)'}"))
+    libraries = provenance.record().get("libraries", {})
+    if libraries:
+        rows.append(("libraries", ", ".join(f"{k} {v}" for k, v in sorted(libraries.items()))))
+    width = max(len(key) for key, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    return 0
 
 
 def _add_settings(parser: argparse.ArgumentParser) -> None:
@@ -368,6 +427,10 @@ def _add_network_selection(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="humam", description="Human Multi-Area Model (Pronold et al. 2024).")
     parser.add_argument("--version", action="version", version=f"humam {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_const", const=1, default=0, dest="verbosity",
+                        help="more detail in the messages")
+    parser.add_argument("-q", "--quiet", action="store_const", const=-1, dest="verbosity",
+                        help="only warnings and errors")
     commands = parser.add_subparsers(dest="command", required=True)
 
     net = commands.add_parser("network", help="build the network description (network.h5) of an experiment")
@@ -415,6 +478,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     exps = commands.add_parser("experiments", help="list the shipped experiments")
     exps.set_defaults(func=_cmd_experiments)
+
+    info = commands.add_parser("info", help="versions (humam, Python, NEST with MPI/OpenMP) and where data and caches are")
+    info.set_defaults(func=_cmd_info)
     return parser
 
 
@@ -423,6 +489,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "scale", None) is not None and (args.n_scaling is not None or args.k_scaling is not None):
         parser.error("--scale and --n-scaling/--k-scaling exclude each other")
+    configure_logging(args.verbosity)
     try:
         return args.func(args)
     except HumamError as exc:
@@ -431,6 +498,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("humam: interrupted; no partial output was kept", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into a reader that stopped early (e.g. head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:  # a bug, not a user error: one line, the traceback on request
         if os.environ.get("HUMAM_DEBUG"):
             raise

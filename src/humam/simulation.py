@@ -22,6 +22,7 @@ is plain NumPy so that it can be tested and used without a simulator.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import resource
@@ -426,14 +427,14 @@ def _run(nest, t_sim: float, log) -> None:
 
 
 class _Log:
-    """Messages and progress bars on rank 0 only."""
+    """Messages (through the ``humam`` logger) and progress bars, on rank 0 only."""
 
     def __init__(self, rank: int, show_progress: bool):
         self.rank, self.show_progress = rank, show_progress
 
     def __call__(self, message: str) -> None:
         if self.rank == 0:
-            print(message, file=sys.stderr, flush=True)
+            logging.getLogger("humam.simulation").info(message)
 
     def progress(self, total: float, description: str, unit: str = "it"):
         from tqdm import tqdm
