@@ -443,6 +443,19 @@ class _Log:
                     disable=self.rank != 0 or not self.show_progress or not sys.stderr.isatty(), leave=False)
 
 
+def nest_timers(nest) -> dict[str, float]:
+    """NEST's own timers of this process (seconds), under NEST's kernel-status names (``time_simulate``,
+    ``time_construction_create``, ``time_construction_connect``, ``time_communicate_prepare``, their
+    ``*_cpu`` counterparts and, in builds with detailed timers, ``time_update``,
+    ``time_deliver_spike_data``, ...), as benchmarking tools for NEST report them; taken on rank 0."""
+    timers = {}
+    for key, value in sorted(nest.GetKernelStatus().items()):
+        if key.startswith("time_"):
+            values = np.asarray(value, dtype=float).ravel()
+            timers[key] = float(values[0]) if np.ndim(value) == 0 else [float(v) for v in values]
+    return timers
+
+
 def _peak_memory_bytes() -> float:
     """Peak resident memory of this process (bytes). VmHWM of /proc/self/status, which starts anew
     at exec; ru_maxrss would include the peak of the parent a process was forked from."""
@@ -523,6 +536,7 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
             "spikes": int(senders.size),
             "mean_rate_hz": float(senders.size / max(net.neuron_numbers.sum(), 1) / (t_sim / 1000.0)),
             "timings": timings,
+            "nest_timers": nest_timers(nest),
             "peak_memory_bytes_per_rank": [float(g[2]) for g in gathered],
             "memory_estimate_bytes": estimate,
             "provenance": provenance.record(),
