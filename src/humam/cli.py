@@ -4,6 +4,7 @@
     humam simulate NETWORK_H5_OR_EXPERIMENT [--t-sim MS] [--seed N] [--threads N] [--out DIR] [--progress]
     humam analyse RUN_FOLDER_OR_EXPERIMENT [--profile P] [--out DIR]
     humam theory [--experiment NAME_OR_PATH] [--until-converged] [--out DIR]
+    humam plan [--profile hpc] [--scale S] [--memory-per-node-gb G] [--cores-per-node C]
     humam data verify
     humam experiments
     humam info
@@ -318,6 +319,51 @@ def _cmd_theory(args) -> int:
     return 0
 
 
+def _cmd_plan(args) -> int:
+    """Print the plan of a run: nodes, processes, threads, memory per node and expected time."""
+    from . import simulation
+
+    label, params = _experiment_params(args.experiment, args, "plan")
+    profile = _profile(args)
+    if args.scale is not None:
+        params = _apply_settings(params, [f"network.downscaling.n_scaling={args.scale}",
+                                          f"network.downscaling.k_scaling={args.scale}"])
+    if args.t_sim is not None:
+        params = _apply_settings(params, [f"simulation.t_sim_ms={args.t_sim}"])
+    processes = args.processes or (profile["processes"] if profile else 1)
+    from . import build
+
+    net = build.build_network(params["network"])
+    plan = simulation.plan_run(net, params["simulation"], processes, memory_per_node_bytes=args.memory_per_node_gb * 1e9,
+                               cores_per_node=args.cores_per_node, expected_rate_hz=args.rate)
+    if args.json:
+        print(json.dumps({"experiment": label, **plan}, default=float))
+        return 0
+    memory = plan["memory_estimate_bytes"]
+    down = params["network"]["downscaling"]
+    seconds = plan["expected_simulation_s"]
+    duration = f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min" if seconds >= 60 \
+        else f"{seconds:.0f} s"
+    lines = [
+        f"run             {label}, N = {down['n_scaling']:g}, K = {down['k_scaling']:g} ({down['scaling_type']}), "
+        f"{plan['t_sim_ms']:g} ms simulated, {params['simulation']['synapse_model']}",
+        f"network         {plan['neurons']:,} neurons, {plan['synapses']:,} synapses",
+        f"decomposition   {plan['processes']} MPI processes x {plan['threads']} threads = "
+        f"{plan['virtual_processes']} virtual processes",
+        f"nodes           {plan['nodes']} ({plan['processes_per_node']} processes each; {plan['nodes_for_memory']} for "
+        f"memory with {simulation.MEMORY_HEADROOM:.0%} headroom, {plan['nodes_for_cores']} for "
+        f"{args.cores_per_node} cores per node)",
+        f"memory          {memory['total'] / 1e9:,.1f} GB in all, {plan['memory_per_node_bytes'] / 1e9:,.1f} GB per node "
+        f"of {args.memory_per_node_gb:g} GB: synapses {memory['synapses'] / 1e9:,.1f}, ring buffers "
+        f"{memory['ring_buffers'] / 1e9:,.1f} (delays up to {memory['max_delay_ms']:.0f} ms), neurons "
+        f"{memory['neurons'] / 1e9:,.1f}, spikes {memory['spikes'] / 1e9:,.1f}, base {memory['base'] / 1e9:,.1f}",
+        f"expected time   {duration} of simulation at {plan['expected_rate_hz']:g} spikes/s "
+        f"(calibrated on single-node runs, communication not included: take it as a lower bound)",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
 def _cmd_data_verify(args) -> int:
     from . import config, data
 
@@ -471,6 +517,20 @@ def build_parser() -> argparse.ArgumentParser:
     theo.add_argument("--force", action="store_true", help="recompute even if the output exists")
     theo.set_defaults(func=_cmd_theory)
 
+    plan = commands.add_parser("plan", help="nodes, processes, threads, memory per node and expected time of a run "
+                                            "(a dry run: nothing is simulated)")
+    plan.add_argument("--experiment", default="ground_state", help="experiment to plan (default: ground_state)")
+    plan.add_argument("--profile", help="pipeline profile (e.g. hpc): processes, threads, synapse model and scale")
+    plan.add_argument("--scale", type=_scale_value, help="down-scale neurons and indegrees by S instead")
+    plan.add_argument("--t-sim", type=float, help="simulated time in ms (default: the experiment's)")
+    plan.add_argument("--processes", type=int, help="MPI processes (default: the profile's, else 1)")
+    plan.add_argument("--memory-per-node-gb", type=float, default=512.0, help="memory of one node (GB, default 512)")
+    plan.add_argument("--cores-per-node", type=int, default=128, help="cores of one node (default 128)")
+    plan.add_argument("--rate", type=float, default=2.0, help="assumed mean rate for the spike costs (spikes/s)")
+    plan.add_argument("--json", action="store_true", help="print the plan as one JSON object")
+    _add_settings(plan)
+    plan.set_defaults(func=_cmd_plan)
+
     data_cmd = commands.add_parser("data", help="raw data registry")
     data_sub = data_cmd.add_subparsers(dest="data_command", required=True)
     verify = data_sub.add_parser("verify", help="check every registered raw file (fetching what is missing)")
@@ -487,7 +547,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "scale", None) is not None and (args.n_scaling is not None or args.k_scaling is not None):
+    if getattr(args, "scale", None) is not None and (getattr(args, "n_scaling", None) is not None
+                                                     or getattr(args, "k_scaling", None) is not None):
         parser.error("--scale and --n-scaling/--k-scaling exclude each other")
     configure_logging(args.verbosity)
     try:

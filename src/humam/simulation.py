@@ -175,6 +175,48 @@ def memory_refusal(estimate: dict, needed_bytes: float, available_bytes: float, 
             f"but only {available_bytes / 1e9:.1f} GB are available; {remedy}. --force-memory runs it anyway.")
 
 
+#: Time model of a NEST 3.10 run (core-seconds), calibrated on single-node runs of the published
+#: N = K = 0.005 example (benchmarks/README.md): about 15 s per biological second on 2 idle cores, and
+#: hardly less for the preserve_input_statistics scheme, which fires 29 times fewer spikes, so the
+#: cost is per neuron and time step (neuron update, Poisson drive, ring buffers) far more than per
+#: spike. Communication between nodes is not in the model.
+CORE_SECONDS_PER_NEURON_STEP = 1.7e-7
+CORE_SECONDS_PER_SYNAPTIC_EVENT = 3.0e-8
+#: Memory kept free on a node beyond the estimate (the model's uncertainty at scales never measured).
+MEMORY_HEADROOM = 0.3
+
+
+def plan_run(net: Network, sim: dict, processes: int, *, memory_per_node_bytes: float, cores_per_node: int,
+             expected_rate_hz: float = 2.0) -> dict:
+    """The plan of a run of ``net`` on ``processes`` MPI processes x ``sim["threads"]`` threads: the
+    memory estimate (:func:`estimate_memory_bytes`), the nodes it needs with
+    :data:`MEMORY_HEADROOM` (and enough cores for the processes' threads), memory per node, and the
+    expected wall time of the simulation from the calibrated time model (``expected_rate_hz``: the mean
+    rate assumed for the synaptic events; the full-scale ground state fires at about 0.4–1 spikes/s,
+    down-scaled networks with the published scheme at tens)."""
+    threads = int(sim["threads"])
+    t_sim_ms = float(sim["t_sim_ms"])
+    estimate = estimate_memory_bytes(net, t_sim_ms, sim["synapse_model"], processes, expected_rate_hz)
+    by_memory = math.ceil(estimate["total"] * (1.0 + MEMORY_HEADROOM) / memory_per_node_bytes)
+    by_cores = math.ceil(processes * threads / cores_per_node)
+    nodes = max(1, by_memory, by_cores)
+    neurons = float(net.neuron_numbers.sum())
+    synapses = float(connection_plan(net).count.sum())
+    steps = t_sim_ms / float(net.resolution_ms)
+    events = synapses * expected_rate_hz * t_sim_ms / 1000.0
+    core_seconds = CORE_SECONDS_PER_NEURON_STEP * neurons * steps + CORE_SECONDS_PER_SYNAPTIC_EVENT * events
+    return {
+        "neurons": int(neurons), "synapses": int(synapses), "processes": int(processes), "threads": threads,
+        "virtual_processes": int(processes) * threads, "nodes": int(nodes),
+        "nodes_for_memory": int(by_memory), "nodes_for_cores": int(by_cores),
+        "processes_per_node": math.ceil(processes / nodes),
+        "memory_estimate_bytes": estimate, "memory_per_node_bytes": estimate["total"] / nodes,
+        "memory_per_node_available_bytes": float(memory_per_node_bytes),
+        "t_sim_ms": t_sim_ms, "expected_rate_hz": expected_rate_hz,
+        "expected_simulation_s": core_seconds / (processes * threads),
+    }
+
+
 def ranks_on_this_node(world_size: int) -> int:
     """MPI processes sharing this node's memory (launcher variables; all of them if unknown)."""
     for variable in ("OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"):
