@@ -183,7 +183,7 @@ class RunInput:
             return ""
         d = self.downscaling
         scheme = {"linear": "published down-scaling"}.get(d["scaling_type"], f"{d['scaling_type']} down-scaling")
-        return (f"N = {float(d['n_scaling']):g}, K = {float(d['k_scaling']):g}, {scheme}, "
+        return (f"N = {float(self.network.n_scaling):g}, K = {float(self.network.k_scaling):g}, {scheme}, "
                 f"{self.t_sim_ms / 1000:g} s simulated — not the full-scale regime")
 
     def descriptor(self) -> dict:
@@ -192,7 +192,8 @@ class RunInput:
         return {"kind": "run", "name": self.name, "experiment": self.run.get("experiment"),
                 "folder": str(self.folder), "net_hash": self.run.get("net_hash"), "sim_hash": self.run.get("sim_hash"),
                 "network_digest": self.run.get("network_digest"), "analysis": str(self.analysis_path),
-                "n_scaling": d["n_scaling"], "k_scaling": d["k_scaling"], "scaling_type": d["scaling_type"],
+                "n_scaling": float(self.network.n_scaling), "k_scaling": float(self.network.k_scaling),
+                "k_scaling_rule": d.get("k_scaling_rule", "given"), "scaling_type": d["scaling_type"],
                 "t_sim_ms": self.t_sim_ms, "seed": self.run.get("seed"),
                 "chi": self.params["network"]["scaling"]["chi"], "chi_I": self.params["network"]["scaling"]["chi_I"]}
 

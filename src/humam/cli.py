@@ -112,9 +112,21 @@ def _ensure_network(label: str, params: dict, out: Path, force: bool = False):
         "parameters": parameters.canonical_json(params["network"]),
         "provenance": json.dumps(provenance.record(), sort_keys=True),
     }
+    stability = build.stability_at_full_scale_rates(net)
+    if stability is not None:
+        attrs["stability"] = json.dumps(stability, sort_keys=True)
+        _warn_if_unstable(label, net, stability)
     network_file.save_network(net, path, attrs)
     _log(f"{label}: wrote {path}")
     return net, path, network_file.content_digest(path)
+
+
+def _warn_if_unstable(label: str, net, stability: dict) -> None:
+    if not stability["stable"]:
+        log.warning(f"{label}: the full-scale rates are an UNSTABLE fixed point of this down-scaled network "
+                    f"(leading eigenvalue {stability['leading_eigenvalue']:.2f} >= 1 at N = {net.n_scaling:g}, "
+                    f"K = {net.k_scaling:g}, {net.scaling_type}): it will not fire at the full-scale rates. Larger "
+                    f"indegrees help (k_scaling > n_scaling, or k_scaling_rule: smallest_stable).")
 
 
 def _cmd_network(args) -> int:
@@ -124,8 +136,10 @@ def _cmd_network(args) -> int:
     for label, params in members:
         net, path, digest = _ensure_network(label, params, Path(args.out), args.force)
         if args.summary:
+            attrs = network_file.read_network_attrs(path)
+            stability = json.loads(attrs["stability"]) if "stability" in attrs else None
             print(json.dumps({"experiment": label, **network_file.summary(net), "net_hash": path.parent.name,
-                              "network_digest": digest, "path": str(path)}))
+                              "network_digest": digest, "path": str(path), "stability": stability}))
     return 0
 
 
