@@ -67,6 +67,20 @@ def sidecar(figure_id: str, title: str, inputs: list[dict], status: str, missing
 
 
 
+#: The module that reads each kind of figure input. A figure task depends on the code of the readers
+#: of the kinds it declares (``dodo.py``), not on every stage's code: a change of the analysis code
+#: reaches a figure through the analysis files it reads.
+READER_MODULES = {"network": "humam.network_file", "run": "humam.analysis.run", "theory": "humam.theory",
+                  "journey": "humam.analysis.journey", "chi_scan": "humam.analysis.chi_scan"}
+
+
+def reader(kind: str):
+    """The module that reads inputs of ``kind`` (imported when first needed)."""
+    import importlib
+
+    return importlib.import_module(READER_MODULES[kind])
+
+
 RUN_HOW = "run the pipeline: doit (or 'humam simulate <experiment> --profile <profile>' and 'humam analyse')"
 
 
@@ -160,9 +174,7 @@ class RunInput:
     @functools.cached_property
     def analysis(self) -> dict:
         """The run's analysis (model §8), read from its analysis file."""
-        from humam import analysis
-
-        return analysis.read_analysis(self.analysis_path)
+        return reader("run").read_analysis(self.analysis_path)
 
     @property
     def t_sim_ms(self) -> float:
@@ -251,25 +263,19 @@ class FigureInputs:
         path = self.path("theory", name)
         if path is None:
             return None
-        from humam import theory
-
-        return theory.read_theory(path)
+        return reader("theory").read_theory(path)
 
     def journey(self, name: str) -> dict | None:
         path = self.path("journey", name)
         if path is None:
             return None
-        from humam.analysis import journey
-
-        return journey.read_journey(path)
+        return reader("journey").read_journey(path)
 
     def chi_scan(self, name: str) -> dict | None:
         path = self.path("chi_scan", name)
         if path is None:
             return None
-        from humam.analysis import chi_scan
-
-        return chi_scan.read_chi_scan_statistics(path)
+        return reader("chi_scan").read_chi_scan_statistics(path)
 
 
 def require(value, what: str, option: str):
