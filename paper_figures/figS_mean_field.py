@@ -1,22 +1,20 @@
 """S-MF: mean-field theory against simulation (figures.md §4.9, model §9).
 
-* Panel A: convergence of the pseudo-dynamics dν/dt = −ν + φ(ν) of the full-scale theory
-  (:func:`humam.theory.theory_rates`, published start and evaluation times): log10 rate of the 254
-  non-empty populations (rows, canonical order) over pseudo-time 0…9.9 (columns). The last column is
-  the published prediction (not converged, quirk Q20).
-* Panel B: that prediction against the simulated mean rate (model §8.2) of each population of the
-  ground-state run, log–log with the identity line and the Pearson r of the log rates.
+* Panel A: convergence of the pseudo-dynamics dν/dt = −ν + φ(ν) of the full-scale theory (the
+  pipeline's theory file of NET-full, ``humam theory``, default options: published start and
+  evaluation times): log10 rate of the 254 non-empty populations (rows, canonical order) over
+  pseudo-time 0…9.9 (columns). The last column is the published prediction (not converged, quirk Q20).
+* Panel B: that prediction against the simulated mean rate (model §8.2, the run's analysis) of each
+  population of the ground-state run, log–log with the identity line and the Pearson r of the log rates.
 
-The theory is that of the full-scale network with the run's network parameters (χ, χ_I; no
-down-scaling, no perturbation), or of NET-full with the ground-state parameters when no run is given.
-It never includes the DC drive of down-scaled networks (Q12): against a down-scaled run large
-deviations are expected, and the banner says so. A precomputed theory file (``humam theory``) can be
-passed with ``--theory``; it is used when it belongs to the same network, else the theory is computed.
+The theory never includes the DC drive of down-scaled networks (Q12): against a down-scaled run large
+deviations are expected, and the banner says so. Without the run, A is drawn and B is a placeholder.
 """
 
 from __future__ import annotations
 
-import copy
+import json
+import sys
 import textwrap
 from pathlib import Path
 
@@ -24,7 +22,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.lines import Line2D
 
-from humam import analysis, data, parameters, tables, theory
+from humam import data, tables, theory
 from humam.network import POPULATION_IS_EXCITATORY
 
 from . import common, style
@@ -33,64 +31,27 @@ FIGURE_ID = "S-MF"
 TITLE = "Mean-field theory against simulation"
 STEM = "figS_mean_field"
 RUN_NAME = "ground_state"
-RUN_NAMES = (RUN_NAME,)
+THEORY_NAME = "full"
+SPEC = common.FigureSpec(stems=(STEM,), theories={THEORY_NAME: common.Source.network("network_only")},
+                         runs={RUN_NAME: common.Source.run("ground_state")})
 #: Last pseudo-time of the published prediction (model §9.5).
 T_PREDICTION = 9.9
+THEORY_HOW = "run the pipeline: doit (task theory), or 'humam theory --experiment network_only'"
 
 
 # ---------------------------------------------------------------------------------------------
 # Inputs
 
 
-def theory_params(run: common.RunInput | None) -> dict:
-    """Parameters of the theory's network: the run's network section at full scale without a
-    perturbation, or the defaults (ground state) without a run."""
-    params = common.default_params()
-    if run is None:
-        return params
-    network = copy.deepcopy(run.params["network"])
-    network["downscaling"] = copy.deepcopy(params["network"]["downscaling"])
-    network["perturbation"] = []
-    return parameters.merge(params, {"network": network})
-
-
-def theory_network(params: dict):
-    """The full-scale network of ``params`` (NET-full itself, built once, for the defaults)."""
-    if parameters.net_hash(params) == parameters.net_hash(common.default_params()):
-        return common.full_network()
-    from humam.network import build_network
-
-    return build_network(params["network"])
-
-
-def load_or_compute_theory(net, digest: str, theory_path=None) -> tuple[theory.TheoryResult, dict]:
-    """The theory of ``net`` from ``theory_path`` if that file belongs to the same network (its
-    ``net_hash`` attribute, when present, must equal ``digest``, and the non-empty populations must
-    agree), else computed. Returns the result and a sidecar descriptor of its source."""
-    if theory_path is not None:
-        path = Path(theory_path)
-        try:
-            result = theory.read_theory(path)
-            attrs = theory.read_theory_attrs(path)
-        except (OSError, KeyError, ValueError) as exc:  # unreadable file: computed instead, and said so
-            common.log.warning("S-MF: theory file %s could not be read (%s); computing the theory", path, exc)
-            reason = f"could not be read: {exc}"
-        else:
-            file_hash = attrs.get("net_hash")
-            if file_hash not in (None, digest):
-                reason = f"belongs to network {file_hash}, not {digest}"
-            elif not np.array_equal(np.asarray(result.nonempty, dtype=bool), np.asarray(net.nonempty, dtype=bool)):
-                reason = "its non-empty populations differ from the network's"
-            else:
-                return result, {"kind": "file", "path": str(path), "sha256": data.sha256_of(path),
-                                "net_hash": file_hash, "net_hash_checked": file_hash is not None,
-                                "options": result.options}
-            common.log.warning("S-MF: theory file %s %s; computing the theory", path, reason)
-        result = theory.theory_rates(net)
-        return result, {"kind": "computed", "options": result.options, "net_hash": digest,
-                        "ignored_file": str(path), "ignored_because": reason}
-    result = theory.theory_rates(net)
-    return result, {"kind": "computed", "options": result.options, "net_hash": digest}
+def theory_descriptor(name: str, path: Path, result: theory.TheoryResult) -> dict:
+    """Sidecar descriptor of a theory file: path, sha256, the network it belongs to and the options."""
+    attrs = theory.read_theory_attrs(path)
+    network = json.loads(attrs["parameters"]) if "parameters" in attrs else {}
+    scaling = network.get("scaling", {})
+    return {"kind": "theory", "name": name, "path": str(path), "sha256": data.sha256_of(path),
+            "net_hash": attrs.get("net_hash"), "network_digest": attrs.get("network_digest"),
+            "experiment": attrs.get("experiment"), "chi": scaling.get("chi"), "chi_I": scaling.get("chi_I"),
+            "options": result.options, "converged": result.converged}
 
 
 def convergence_columns(result: theory.TheoryResult, t_max: float = T_PREDICTION) -> tuple[np.ndarray, np.ndarray]:
@@ -100,16 +61,6 @@ def convergence_columns(result: theory.TheoryResult, t_max: float = T_PREDICTION
     keep = times <= t_max + 1e-9
     rates = np.asarray(result.trajectory_hz, dtype=float)[keep][:, np.asarray(result.nonempty, dtype=bool)]
     return times[keep], rates.T
-
-
-def simulated_rates(run: common.RunInput) -> tuple[np.ndarray, str]:
-    """(272,) mean rate per population (model §8.2; NaN for populations the run does not simulate) and
-    its source: the run's analysis.h5 if present, else computed from its spikes."""
-    if run.analysis_path.is_file():
-        return np.asarray(run.analysis["population"]["rate_hz"], dtype=float), "analysis.h5 population/rate_hz"
-    t_start, t_stop = analysis.analysis_window_ms(analysis.resolve_params(run.params.get("analysis")), run.t_sim_ms)
-    rates = analysis.population_mean_rates(run.spike_trains, t_start, t_stop)
-    return rates, f"population mean rates over [{t_start:g}, {t_stop:g}) ms computed from spikes.h5"
 
 
 def log_rate_correlation(theory_hz, simulated_hz) -> tuple[float, np.ndarray]:
@@ -170,38 +121,40 @@ def _scatter_panel(ax, theory_hz, simulated_hz, ok, r, note):
             va="bottom", fontsize=7)
 
 
-def build(out_dir, runs: dict[str, Path] | None = None, theory_path=None) -> common.FigureResult:
-    """Draw S-MF. ``runs = {"ground_state": folder}`` (optional, panel B); ``theory_path``: optional
-    precomputed theory file of the same full-scale network."""
-    runs = runs or {}
-    run = common.run_input(RUN_NAME, runs.get(RUN_NAME))
-    params = theory_params(run)
-    digest = parameters.net_hash(params)
-    net = theory_network(params)
-    result, theory_source = load_or_compute_theory(net, digest, theory_path)
+def build(out_dir, inputs: common.FigureInputs) -> common.FigureResult:
+    """Draw S-MF from the theory ``full`` (panel A, and the prediction of B) and the analysis of the
+    run ``ground_state`` (B); "not produced" without the theory, B a placeholder without the run."""
+    result = inputs.theory(THEORY_NAME)
+    if result is None:
+        missing = [common.missing_item("A–B", "mean-field theory of the full-scale network (theory:full)", THEORY_HOW)]
+        return common.FigureResult(FIGURE_ID, common.NOT_PRODUCED, {}, missing)
+    theory_source = theory_descriptor(THEORY_NAME, inputs.path("theory", THEORY_NAME), result)
+    run = inputs.run(RUN_NAME)
     times, rates = convergence_columns(result)
     nonempty = np.asarray(result.nonempty, dtype=bool)
     final = np.zeros(tables.N_POPULATIONS)
     final[nonempty] = rates[:, -1]
 
-    chi = params["network"]["scaling"]
-    net_label = "NET-full" if digest == parameters.net_hash(common.default_params()) else "full-scale network of the run"
-    inputs = [common.network_input(net_label, params)]
-    if theory_source["kind"] == "file":
-        inputs.append({"kind": "file", "path": theory_source["path"], "sha256": theory_source["sha256"]})
+    chi, chi_i = theory_source["chi"], theory_source["chi_I"]
+    chi_label = "" if chi is None else f", χ = {float(chi):g}, χ_I = {float(chi_i):g}"
+    inputs_meta = [theory_source]
     missing: list[dict] = []
     if run is None:
         missing.append(common.missing_item("B", RUN_NAME, common.RUN_HOW))
     else:
-        inputs.append(run.descriptor())
+        inputs_meta.append(run.descriptor())
+        run_scaling = run.params["network"]["scaling"]
+        if chi is not None and (float(run_scaling["chi"]), float(run_scaling["chi_I"])) != (float(chi), float(chi_i)):
+            common.log.warning("S-MF: run %s has χ = %g, χ_I = %g; the theory's network has χ = %g, χ_I = %g", run.name,
+                               float(run_scaling["chi"]), float(run_scaling["chi_I"]), float(chi), float(chi_i))
     status = common.status_of_runs([run], missing)
 
     values: dict = {"times": times, "final_rates_hz": final, "nonempty": nonempty, "theory": result,
-                    "theory_source": theory_source,
-                    "chi": chi["chi"], "chi_I": chi["chi_I"], "placeholder_panels": [m["panel"] for m in missing]}
+                    "theory_source": theory_source, "chi": chi, "chi_I": chi_i,
+                    "placeholder_panels": [m["panel"] for m in missing]}
     banner = ""
     extra: dict = {}
-    title = (f"{FIGURE_ID} — {TITLE} (theory: full-scale network, χ = {chi['chi']:g}, χ_I = {chi['chi_I']:g})")
+    title = f"{FIGURE_ID} — {TITLE} (theory: full-scale network{chi_label})"
     with style.figure_style():
         fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(12.5, 7.2), gridspec_kw={"width_ratios": [1.25, 1], "wspace": 0.3})
         fig.subplots_adjust(top=0.84, bottom=0.08, left=0.07, right=0.97)
@@ -210,7 +163,7 @@ def build(out_dir, runs: dict[str, Path] | None = None, theory_path=None) -> com
             item = missing[0]
             style.placeholder_panel(ax_b, item["input"], item["how"], title="Theory against simulation, per population")
         else:
-            simulated, source = simulated_rates(run)
+            simulated = np.asarray(run.analysis["population"]["rate_hz"], dtype=float)
             r, ok = log_rate_correlation(final, simulated)
             both = nonempty & np.isfinite(simulated)
             zero = both & ~ok
@@ -221,7 +174,10 @@ def build(out_dir, runs: dict[str, Path] | None = None, theory_path=None) -> com
                           "down-scaling DC term (Q12): large deviations are expected.")
             values.update({"simulated_rates_hz": simulated, "pearson_r_log": r, "compared": ok,
                            "zero_rate_populations": ["/".join(tables.POPULATIONS[i]) for i in np.flatnonzero(zero)]})
-            extra = {"simulated_rate_source": source, "pearson_r_log10_rates": r, "populations_compared": int(ok.sum()),
+            window = run.analysis["window"]
+            extra = {"simulated_rate_source": (f"analysis population/rate_hz over [{float(window['t_start_ms']):g}, "
+                                               f"{float(window['t_stop_ms']):g}) ms"),
+                     "pearson_r_log10_rates": r, "populations_compared": int(ok.sum()),
                      "zero_rate_populations": values["zero_rate_populations"],
                      "not_simulated": ["/".join(tables.POPULATIONS[i]) for i in np.flatnonzero(nonempty & ~np.isfinite(simulated))]}
         style.panel_label(ax_a, "A", x=-0.1)
@@ -231,25 +187,19 @@ def build(out_dir, runs: dict[str, Path] | None = None, theory_path=None) -> com
                  f"prediction = value at t = {times[-1]:g} (not converged, Q20)", ha="center", fontsize=8)
         if banner:
             fig.text(0.5, 0.92, "\n".join(textwrap.wrap(banner, 130)), ha="center", va="top", fontsize=8, color="#b00000")
-        meta = common.sidecar(FIGURE_ID, title, inputs, status, missing, theory=theory_source,
+        meta = common.sidecar(FIGURE_ID, title, inputs_meta, status, missing, theory=theory_source,
                               pseudo_time=[float(times[0]), float(times[-1])], scale_banner=banner,
-                              theory_network={"net_hash": digest, "chi": chi["chi"], "chi_I": chi["chi_I"],
-                                              "note": "full scale, run's network parameters without down-scaling "
-                                                      "and perturbation; DC drive excluded (Q12)"},
+                              theory_network={"net_hash": theory_source["net_hash"], "chi": chi, "chi_I": chi_i,
+                                              "note": "full scale, without down-scaling and perturbation; DC drive "
+                                                      "excluded (Q12)"},
                               final_mean_rate_hz=float(final[nonempty].mean()), **extra)
         paths = style.save_figure(fig, Path(out_dir) / STEM, meta)
     return common.FigureResult(FIGURE_ID, status, paths, missing, values)
 
 
-def _options(parser) -> None:
-    parser.add_argument("--theory", type=Path, metavar="PATH", dest="theory_path",
-                        help="precomputed theory file ('humam theory'; read with humam.theory.read_theory); "
-                             "computed when absent or of another network")
-
-
-def main(argv=None):
-    common.cli_runs(build, __doc__.splitlines()[0], RUN_NAMES, _options, argv)
+def main(argv=None) -> int:
+    return common.main(SPEC, build, __doc__, argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

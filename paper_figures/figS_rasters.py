@@ -1,13 +1,15 @@
-"""S-RA: rasters of all 34 areas of the best fit (figures.md §4.11), from the run ``best_fit``.
+"""S-RA: rasters of all 34 areas of the best fit (figures.md §4.11), from the analysis of the run ``best_fit``.
 
 Three figures of 12, 12 and 10 raster panels (4 × 3 grids), areas in alphabetical order. Each
 raster is drawn as in F4/F6 panels A–C (:func:`paper_figures.spike_statistics.draw_raster`): a
-seeded 2.5 % of the spiking neurons of every population, populations from 2/3E (top) to 6I.
+seeded 2.5 % of the spiking neurons of every population (the raster sample of the analysis),
+populations from 2/3E (top) to 6I.
 """
 
 from __future__ import annotations
 
 import itertools
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -15,15 +17,16 @@ import matplotlib.pyplot as plt
 from humam import tables
 
 from . import common, style
-from .spike_statistics import (RASTER_FRACTION, area_raster, chi_text, draw_raster, figure_title, not_produced,
-                               raster_metadata, run_raster_sample)
+from .spike_statistics import (area_raster, chi_text, draw_raster, figure_title, not_produced, raster_metadata,
+                               run_raster_sample)
 
 FIGURE_ID = "S-RA"
 TITLE = "Rasters of all areas, best fit"
 RUN_NAME = "best_fit"
-RUN_NAMES = (RUN_NAME,)
 STEM = "figS_rasters"
 PAGE_SIZES = (12, 12, 10)
+SPEC = common.FigureSpec(stems=tuple(f"{STEM}_{number}" for number in range(1, len(PAGE_SIZES) + 1)),
+                         runs={RUN_NAME: common.Source.run("best_fit")})
 ROWS, COLUMNS = 4, 3
 
 
@@ -41,9 +44,9 @@ def page_stem(number: int) -> str:
     return f"{STEM}_{number}"
 
 
-def build(out_dir, runs: dict) -> list[common.FigureResult]:
-    """Draw the three S-RA figures from ``runs["best_fit"]`` (a run folder); each "not produced" without it."""
-    run = common.run_input(RUN_NAME, (runs or {}).get(RUN_NAME))
+def build(out_dir, inputs: common.FigureInputs) -> list[common.FigureResult]:
+    """Draw the three S-RA figures from the run ``best_fit``; each "not produced" without it."""
+    run = inputs.run(RUN_NAME)
     if run is None:
         return [not_produced(page_id(i), RUN_NAME, "R-best, χ = 2.5", "all") for i in range(1, len(PAGE_SIZES) + 1)]
     sample = run_raster_sample(run)
@@ -62,7 +65,7 @@ def build(out_dir, runs: dict) -> list[common.FigureResult]:
             for ax in axes.flat[len(areas):]:
                 ax.set_visible(False)
             fig.text(0.5, 0.935, f"Areas {first}–{first + len(areas) - 1} of {tables.N_AREAS} "
-                     f"(alphabetical). {100 * RASTER_FRACTION:g} % of the spiking neurons of each population, "
+                     f"(alphabetical). {100 * sample['fraction']:g} % of the spiking neurons of each population, "
                      f"{start:g}–{stop:g} ms; populations from 2/3E (top) to 6I, empty populations absent.",
                      ha="center", va="bottom", fontsize=8, color="#333333")
             figure_title(fig, title, run)
@@ -76,9 +79,9 @@ def build(out_dir, runs: dict) -> list[common.FigureResult]:
     return results
 
 
-def main():
-    common.cli_runs(build, __doc__, RUN_NAMES)
+def main(argv=None) -> int:
+    return common.main(SPEC, build, __doc__, argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

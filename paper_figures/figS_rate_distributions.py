@@ -1,4 +1,4 @@
-"""S-RD: firing-rate distributions per population of the best fit (figures.md §4.10), from the run ``best_fit``.
+"""S-RD: firing-rate distributions per population of the best fit (figures.md §4.10), from the analysis of the run ``best_fit``.
 
 4 × 2 panels: rows L2/3…L6, columns E and I. For each area that has the population, the individual
 rates of its spiking neurons (model §8.3) are histogrammed on log-spaced bins and normalised to a
@@ -13,6 +13,7 @@ width are appended up to the highest rate, so that no neuron is dropped; the bin
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -26,8 +27,8 @@ from .spike_statistics import chi_text, figure_title, not_produced
 FIGURE_ID = "S-RD"
 TITLE = "Firing-rate distributions per population, best fit"
 RUN_NAME = "best_fit"
-RUN_NAMES = (RUN_NAME,)
 STEM = "figS_rate_distributions"
+SPEC = common.FigureSpec(stems=(STEM,), runs={RUN_NAME: common.Source.run("best_fit")})
 
 RATE_MIN_HZ, RATE_MAX_HZ, N_BINS = 1e-2, 1e2, 40
 
@@ -81,9 +82,9 @@ def area_densities(rates_hz: np.ndarray, population_index: np.ndarray, neuron_nu
     return out
 
 
-def build(out_dir, runs: dict) -> common.FigureResult:
-    """Draw S-RD from ``runs["best_fit"]`` (a run folder); "not produced" without it."""
-    run = common.run_input(RUN_NAME, (runs or {}).get(RUN_NAME))
+def build(out_dir, inputs: common.FigureInputs) -> common.FigureResult:
+    """Draw S-RD from the analysis of the run ``best_fit``; "not produced" without it."""
+    run = inputs.run(RUN_NAME)
     if run is None:
         return not_produced(FIGURE_ID, RUN_NAME, "R-best, χ = 2.5", "A–H")
     results = run.analysis
@@ -153,9 +154,9 @@ def build(out_dir, runs: dict) -> common.FigureResult:
     return common.FigureResult(FIGURE_ID, status, paths, [], values)
 
 
-def main():
-    common.cli_runs(build, __doc__, RUN_NAMES)
+def main(argv=None) -> int:
+    return common.main(SPEC, build, __doc__, argv)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

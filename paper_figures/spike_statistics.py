@@ -6,10 +6,11 @@
   the population mean rate, CV ISI and correlation coefficient (D–F).
 * S-RA (:mod:`paper_figures.figS_rasters`) draws the rasters of all areas with :func:`draw_raster`.
 
-Raster sampling (figures.md §1.5, §4.4): per population a seeded (2903) random 2.5 % of the neurons
-that spiked at least once in the run (silent neurons are absent from the spike data, Q14), drawn
-with :func:`humam.analysis.raster_sample`; window 4000–5000 ms, or the last 500 ms after the 500 ms
-transient of a shorter run (:func:`raster_window`).
+Raster sampling (figures.md §1.5, §4.4) is part of the run's analysis (``analysis.raster``,
+:func:`humam.analysis.raster_sample`): per population a seeded (2903) random 2.5 % of the neurons
+that spiked at least once in the run (silent neurons are absent from the spike data, Q14), and their
+spikes in 4000–5000 ms, or the last 500 ms after the 500 ms transient of a shorter run
+(:func:`humam.analysis.raster_window_ms`). The figures read the sample from the analysis file.
 """
 
 from __future__ import annotations
@@ -19,17 +20,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from humam import analysis as humam_analysis
 from humam import tables
 
 from . import common, style
 
-RASTER_FRACTION = 0.025
-RASTER_SEED = 2903
-#: Raster window of the published figures and the initial transient that shorter runs skip (ms).
-PUBLISHED_RASTER_WINDOW_MS = (4000.0, 5000.0)
-TRANSIENT_MS = 500.0
-SHORT_RUN_WINDOW_MS = 500.0
+#: Seed of the jitter of the box-plot points.
+JITTER_SEED = 2903
 RASTER_NEURON_POOL = ("sampled from spiking neurons: per population a seeded random fraction of the neurons with at "
                       "least one spike in the run (silent neurons are not in the spike data, Q14); "
                       "ceil(fraction x spiking neurons) neurons, so every population that spiked shows at least one")
@@ -92,40 +88,24 @@ def analysis_window(run: common.RunInput) -> dict:
 # Rasters
 
 
-def raster_window(t_sim_ms: float) -> tuple[float, float, str]:
-    """(start, stop, how chosen) of the raster window in ms: 4000–5000 ms when the run reaches 5000 ms,
-    else its last 500 ms after the 500 ms transient (figures.md §4.4)."""
-    t_sim_ms = float(t_sim_ms)
-    start, stop = PUBLISHED_RASTER_WINDOW_MS
-    if t_sim_ms >= stop:
-        return start, stop, "published window 4000–5000 ms"
-    if t_sim_ms > TRANSIENT_MS:
-        start = max(TRANSIENT_MS, t_sim_ms - SHORT_RUN_WINDOW_MS)
-        return start, t_sim_ms, (f"run shorter than {stop:g} ms: its last {t_sim_ms - start:g} ms after the "
-                                 f"{TRANSIENT_MS:g} ms transient")
-    start = max(0.0, t_sim_ms - SHORT_RUN_WINDOW_MS)
-    return start, t_sim_ms, f"run not longer than the {TRANSIENT_MS:g} ms transient: its last {t_sim_ms - start:g} ms"
-
-
-def run_raster_sample(run: common.RunInput, fraction: float = RASTER_FRACTION, seed: int = RASTER_SEED) -> dict:
-    """The sampled neurons of every population and their spikes in the raster window.
-
-    The neurons come from :func:`humam.analysis.raster_sample` (the choice does not depend on the
-    window); it is called on the whole run so that sampled neurons without a spike in the window
-    still get their (empty) raster row. Returns ``neurons`` (population_index, node_id of every
-    sampled neuron, sorted), ``spikes`` (population_index, node_id, times_ms in [start, stop)),
-    ``window_ms`` and ``window_choice``.
-    """
-    start, stop, choice = raster_window(run.t_sim_ms)
-    sample = humam_analysis.raster_sample(run.spike_trains, fraction, -np.inf, np.inf, seed)
-    pops, ids, times = sample["population_index"], sample["node_id"], sample["times_ms"]
-    first = np.ones(pops.size, dtype=bool)
-    first[1:] = (pops[1:] != pops[:-1]) | (ids[1:] != ids[:-1])
-    keep = (times >= start) & (times < stop)
-    return {"neurons": {"population_index": pops[first], "node_id": ids[first]},
-            "spikes": {"population_index": pops[keep], "node_id": ids[keep], "times_ms": times[keep]},
-            "sampled_neurons": sample["sampled_neurons"], "window_ms": (start, stop), "window_choice": choice,
-            "fraction": fraction, "seed": seed}
+def run_raster_sample(run: common.RunInput) -> dict:
+    """The raster sample of the run's analysis (``analysis.raster``): ``neurons`` (population_index,
+    node_id of every sampled neuron, sorted), ``spikes`` (population_index, node_id, times_ms in
+    [start, stop)), ``sampled_neurons`` (272,), ``window_ms``, ``window_choice``, ``fraction`` and ``seed``."""
+    try:
+        raster = run.analysis["raster"]
+        neurons, window = raster["neurons"], raster["window_ms"]
+    except KeyError as exc:
+        raise common.InputError(f"{run.analysis_path}: the analysis has no raster sample of sampled neurons "
+                                f"({exc}); analyse the run again ('humam analyse {run.folder} --force').") from None
+    return {"neurons": {"population_index": np.asarray(neurons["population_index"], dtype=np.int64),
+                        "node_id": np.asarray(neurons["node_id"], dtype=np.int64)},
+            "spikes": {"population_index": np.asarray(raster["population_index"], dtype=np.int64),
+                       "node_id": np.asarray(raster["node_id"], dtype=np.int64),
+                       "times_ms": np.asarray(raster["times_ms"], dtype=float)},
+            "sampled_neurons": np.asarray(raster["sampled_neurons"]),
+            "window_ms": (float(window[0]), float(window[1])), "window_choice": str(raster["window_choice"]),
+            "fraction": float(raster["fraction"]), "seed": int(raster["seed"])}
 
 
 def area_raster(sample: dict, area: str) -> dict:
@@ -208,7 +188,7 @@ def box_values(results: dict) -> dict[str, dict]:
     return out
 
 
-def draw_box_panel(ax, values: list[np.ndarray], ylabel: str, title: str, seed: int = RASTER_SEED):
+def draw_box_panel(ax, values: list[np.ndarray], ylabel: str, title: str, seed: int = JITTER_SEED):
     """One box per population type (E/I colours), with the areas as jittered points."""
     positions = np.arange(1, N_PER_AREA + 1)
     drawn = [k for k in range(N_PER_AREA) if values[k].size]
@@ -242,11 +222,11 @@ def draw_box_panel(ax, values: list[np.ndarray], ylabel: str, title: str, seed: 
 # F4 / F6
 
 
-def build_spike_statistics(out_dir, runs: dict, *, run_name: str, run_label: str, figure_id: str, title: str,
-                           stem: str, expected_chi: float) -> common.FigureResult:
-    """Draw F4 or F6 from the run ``runs[run_name]``: rasters of :data:`RASTER_AREAS` (A–C) and box
-    plots across areas of rate, CV ISI and correlation coefficient (D–F)."""
-    run = common.run_input(run_name, (runs or {}).get(run_name))
+def build_spike_statistics(out_dir, inputs: common.FigureInputs, *, run_name: str, run_label: str, figure_id: str,
+                           title: str, stem: str, expected_chi: float) -> common.FigureResult:
+    """Draw F4 or F6 from the analysis of the run ``run_name``: rasters of :data:`RASTER_AREAS` (A–C)
+    and box plots across areas of rate, CV ISI and correlation coefficient (D–F)."""
+    run = inputs.run(run_name)
     if run is None:
         return not_produced(figure_id, run_name, run_label, "A–F")
     check_chi(run, expected_chi)
@@ -270,7 +250,7 @@ def build_spike_statistics(out_dir, runs: dict, *, run_name: str, run_label: str
             style.panel_label(ax, "DEF"[i], x=-0.1)
         start, stop = sample["window_ms"]
         window = analysis_window(run)
-        fig.text(0.5, 0.925, f"A–C: {100 * RASTER_FRACTION:g} % of the spiking neurons of each population, "
+        fig.text(0.5, 0.925, f"A–C: {100 * sample['fraction']:g} % of the spiking neurons of each population, "
                  f"{start:g}–{stop:g} ms.   D–F: one point per area, statistics over "
                  f"{window['t_start_ms']:g}–{window['t_stop_ms']:g} ms; empty populations omitted "
                  f"(n: number of areas where fewer than {tables.N_AREAS}).",

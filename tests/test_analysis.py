@@ -260,6 +260,26 @@ def test_raster_sample_is_seeded_and_takes_a_fraction_of_the_spiking_neurons():
     assert np.all((a["times_ms"] >= 500.0) & (a["times_ms"] < 750.0)) and a["times_ms"].size == 2 * 5 + 1
     np.testing.assert_array_equal(a["node_id"], b["node_id"])
     assert not np.array_equal(a["node_id"], c["node_id"])
+    # the sampled neurons do not depend on the window; a neuron without a spike in it is still listed
+    late = analysis.raster_sample(st, 0.1, 900.0, 1000.0, seed=2903)
+    assert late["times_ms"].size == 0
+    for sample in (a, late):
+        np.testing.assert_array_equal(sample["neurons"]["population_index"], [0] * 5 + [9])
+        np.testing.assert_array_equal(sample["neurons"]["node_id"], np.unique(a["node_id"][a["population_index"] == 0]).tolist()
+                                      + a["node_id"][a["population_index"] == 9].tolist())
+
+
+def test_raster_window_rule():
+    """Both 0: 4000-5000 ms when the run reaches 5000 ms, else its last 500 ms after the 500 ms transient."""
+    assert analysis.raster_window_ms(12_500.0)[:2] == (4000.0, 5000.0)
+    assert analysis.raster_window_ms(5_000.0)[:2] == (4000.0, 5000.0)
+    assert analysis.raster_window_ms(2_500.0)[:2] == (2000.0, 2500.0)
+    assert analysis.raster_window_ms(800.0)[:2] == (500.0, 800.0)
+    assert analysis.raster_window_ms(300.0)[:2] == (0.0, 300.0)
+    assert analysis.raster_window_ms(2_500.0, 500.0, 750.0)[:2] == (500.0, 750.0)  # a given window
+    for bad in ({"t_start_ms": 500.0}, {"t_start_ms": 750.0, "t_stop_ms": 500.0}):
+        with pytest.raises(ParameterError, match="analysis.raster"):
+            analysis.resolve_params({"raster": bad})
 
 
 def test_spike_count_histograms_equal_numpy_per_group():
@@ -524,7 +544,7 @@ def test_parameters_reject_unknown_keys_and_keep_the_documented_defaults():
 
     p = analysis.resolve_params({"exclude_diagonal": False, "bold": {"kappa": 0.7}, "raster": {"fraction": 0.5}})
     assert p["exclude_diagonal"] is False and p["bold"]["kappa"] == 0.7 and p["bold"]["gamma"] == 0.41
-    assert p["raster"] == {"fraction": 0.5, "t_start_ms": 500.0, "t_stop_ms": 750.0, "seed": 2903}
+    assert p["raster"] == {"fraction": 0.5, "t_start_ms": 0.0, "t_stop_ms": 0.0, "seed": 2903}
     assert analysis.resolve_params(p) == p  # a resolved section resolves to itself
     d = parameters.load_defaults()["analysis"]
     assert (d["t_start_ms"], d["bin_ms"], d["cc_sample"], d["min_spikes"], d["lvr_R_ms"]) == (500.0, 1.0, 2000, 10, 2.0)

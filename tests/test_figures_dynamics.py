@@ -1,7 +1,8 @@
 """Figures of the dynamics: F7 (spike journey), F8 (temporal hierarchy) and S-MF (mean-field theory).
 
-Numerics are checked on synthetic inputs with known answers and on NET-full; the simulation figures
-are drawn from a short perturbed / unperturbed pair simulated here at N = K = 0.002.
+Numerics are checked on synthetic inputs with known answers and on NET-full (those of F8 in
+tests/test_hierarchy.py); the simulation figures are drawn from a short perturbed / unperturbed pair
+simulated here at N = K = 0.002, F8 and S-MF from its analysis and the pipeline's theory file.
 """
 
 import heapq
@@ -12,10 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from scipy import stats
-from scipy.ndimage import gaussian_filter1d
 
-from humam import parameters, tables, theory
+from humam import analysis, cli, parameters, tables, theory
+from humam.analysis import hierarchy
 from humam.data import data_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from paper_figures import fig07_spike_journey as f7  # noqa: E402
 from paper_figures import fig08_temporal_hierarchy as f8  # noqa: E402
 from paper_figures import figS_mean_field as smf  # noqa: E402
-from helpers import read_sidecar, sha256_file  # noqa: E402
+from helpers import figure_inputs, read_sidecar, sha256_file  # noqa: E402
 
 #: Length of the tests' perturbation runs: just past the 100 ms window after the extra spike (ms).
 PAIR_T_SIM_MS = 2100.0
@@ -33,78 +33,6 @@ PAIR_T_SIM_MS = 2100.0
 def pair(simulate_experiments):
     """{run name: folder} of perturbation_ground_unperturbed / _perturbed, simulated as the pipeline does."""
     return simulate_experiments(("perturbation_ground_unperturbed", "perturbation_ground_perturbed"), PAIR_T_SIM_MS)
-
-
-# ---------------------------------------------------------------------------------------------
-# F8 numerics on synthetic signals
-
-
-def _planted_signals(delays, n_bins=9 * 600, noise=0.3, seed=5):
-    """Area signals r_A(t) = s(t - d_A) + noise from one smooth random driver s."""
-    rng = np.random.default_rng(seed)
-    pad = max(delays) + 10
-    driver = gaussian_filter1d(rng.standard_normal(n_bins + pad), 3.0)
-    return np.stack([driver[pad - d: pad - d + n_bins] + noise * rng.standard_normal(n_bins) * driver.std()
-                     for d in delays])
-
-
-def test_lag_sign_convention():
-    """τ_AB > 0 when A leads B: B(t) = A(t - 5) gives τ_AB = +5 bins."""
-    a, b = _planted_signals([0, 5], noise=0.0)
-    lags = f8.peak_lags(np.stack([a, b]))
-    assert lags[0, 1] == 5 and lags[1, 0] == -5 and lags[0, 0] == 0
-
-
-def test_planted_lags_and_hierarchy_are_recovered():
-    delays = np.array([0, 3, 7, 12, 12, 20, 31])
-    signals = np.vstack([_planted_signals(delays.tolist()), np.full((1, 9 * 600), 2.0)])  # last area: constant
-    result = f8.temporal_hierarchy(signals)
-    n = delays.size
-    expected = delays[None, :] - delays[:, None]  # τ_AB = d_B - d_A
-    np.testing.assert_array_equal(result["lags"][:n, :n], expected)
-    assert np.isnan(result["lags"][n, :]).all() and np.isnan(result["lags"][:, n]).all()
-    # every chunk sees the same planted lag: pairs with different delays are significant, equal ones are not
-    np.testing.assert_array_equal(result["chunk_lags"][:, :n, :n], np.broadcast_to(expected, (f8.N_CHUNKS, n, n)))
-    np.testing.assert_array_equal(result["significant"][:n, :n], expected != 0)
-    assert not result["significant"][n].any()
-    np.testing.assert_allclose(result["h"][:n], delays - delays.min(), atol=1e-6)
-    assert np.isnan(result["h"][n]) and result["groups"][n] == -1
-    order = f8.hierarchy_order(result["h"])
-    assert order[-1] == n and np.all(np.diff(delays[order[:n]]) >= 0)  # earliest first, no h last
-
-
-def test_hierarchy_fit_is_the_least_squares_solution():
-    rng = np.random.default_rng(11)
-    n = 8
-    tau = rng.normal(0, 10, (n, n))
-    tau = np.round(tau - tau.T)
-    significant = rng.random((n, n)) < 0.6
-    significant = np.triu(significant, 1)
-    significant |= significant.T
-    significant[np.arange(n - 1), np.arange(1, n)] = significant[np.arange(1, n), np.arange(n - 1)] = True  # connected
-    fit = f8.fit_hierarchy(tau, significant, seed=2903)
-    a, b = np.nonzero(np.triu(significant, 1))
-    design = np.zeros((a.size, n))
-    design[np.arange(a.size), b] = 1.0
-    design[np.arange(a.size), a] = -1.0
-    h, *_ = np.linalg.lstsq(design, tau[a, b], rcond=None)
-    np.testing.assert_allclose(fit["h"], h - h.min(), atol=1e-6)
-    assert fit["h"].min() == 0 and fit["groups"].max() == 0
-
-
-def test_lag_p_values_are_a_one_sample_t_test():
-    rng = np.random.default_rng(3)
-    chunks = rng.integers(-6, 9, (9, 5, 5)).astype(float)
-    expected = stats.ttest_1samp(chunks, 0.0, axis=0).pvalue
-    np.testing.assert_allclose(f8.lag_p_values(chunks), expected, rtol=1e-10)
-    constant = np.zeros((9, 1, 2))
-    constant[:, 0, 1] = 4.0
-    np.testing.assert_array_equal(f8.lag_p_values(constant), [[1.0, 0.0]])
-
-
-def test_f8_window_rule():
-    assert f8.analysis_window(12500.0) == ((2500.0, 12500.0), True)
-    assert f8.analysis_window(2100.0) == ((500.0, 2100.0), False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -211,24 +139,62 @@ def test_f7_difference_raster_of_a_real_pair(pair, tmp_path):
     assert "not the full-scale regime" in read_sidecar(coarse)["pairs"]["best"]["scale_banner"]
 
 
-def test_f8_from_a_short_run(pair, tmp_path):
-    runs = {"best_fit": pair["perturbation_ground_unperturbed"]}
-    first = f8.build(out_dir=tmp_path / "a", runs=runs)
-    second = f8.build(out_dir=tmp_path / "b", runs=runs)
+@pytest.fixture(scope="module")
+def pair_analysis(pair, analysed):
+    """Analysis file of the unperturbed run of the pair (2.1 s), standing in for the best fit and the ground state."""
+    return analysed({"run": pair["perturbation_ground_unperturbed"]})["run"]
+
+
+def test_f8_from_a_short_run(pair, pair_analysis, tmp_path):
+    inputs = figure_inputs(run={"best_fit": pair_analysis})
+    first = f8.build(out_dir=tmp_path / "a", inputs=inputs)
+    second = f8.build(out_dir=tmp_path / "b", inputs=inputs)
     assert first.status == "scaled"
     assert first.values["window_ms"] == (500.0, 2100.0) and not first.values["full_length"]
     meta = read_sidecar(first)
     assert meta["window_ms"] == [500.0, 2100.0] and "shorter than" in meta["window_note"]
+    assert meta["max_lag_bins"] == 50 and meta["n_chunks"] == 9 and meta["alpha"] == 0.05 and meta["seed"] == 2903
+    # the drawn lags, significance and hierarchy: those of the area rates computed here from the spikes
+    st = analysis.read_spike_trains(pair["perturbation_ground_unperturbed"] / "spikes.h5")
+    hist = analysis.rate_histograms(st, 1.0)
+    inside = (hist["time_ms"] >= 500.0) & (hist["time_ms"] < 2100.0)
+    expected = hierarchy.temporal_hierarchy(hist["area"][:, inside], 50, 9, 0.05, 2903)
+    np.testing.assert_array_equal(first.values["lags_ms"], expected["lags"])
+    np.testing.assert_array_equal(first.values["significant"], expected["significant"])
+    np.testing.assert_allclose(first.values["p_values"], expected["p_values"], rtol=1e-12)
+    np.testing.assert_allclose(first.values["h_ms"], expected["h"], atol=1e-9)
+    assert first.values["n_significant_pairs"] == int(np.triu(expected["significant"], 1).sum())
     h = first.values["h_ms"]
     assert np.nanmin(h) == 0
     lags = first.values["lags_ms"]
-    assert np.all(np.abs(lags[np.isfinite(lags)]) <= f8.MAX_LAG_BINS)
+    assert np.all(np.abs(lags[np.isfinite(lags)]) <= 50)
     rows = Path(first.paths["csv"]).read_text().splitlines()
     assert rows[0] == "area,label,h_ms,lobe,colour" and len(rows) == 1 + tables.N_AREAS
+    ranked = [row.split(",")[0] for row in rows[1:]]
+    assert ranked == first.values["order"]
     assert sha256_file(first.paths["png"]) == sha256_file(second.paths["png"])
     assert Path(first.paths["csv"]).read_bytes() == Path(second.paths["csv"]).read_bytes()
-    assert f8.build(out_dir=tmp_path / "none", runs={}).status == "not produced"
+    assert Path(first.paths["csv"]).name in f8.SPEC.extra_files
+    assert f8.build(out_dir=tmp_path / "none", inputs=figure_inputs()).status == "not produced"
     assert not (tmp_path / "none").exists()
+
+
+def test_f8_of_a_run_too_short_for_the_chunks_is_not_produced(pipeline_runs, analysed, tmp_path):
+    """A 1 s run leaves 500 bins, 55 per chunk, too few for lags of ±50 bins: the analysis says so."""
+    files = analysed({"best_fit": pipeline_runs["best_fit"]})
+    assert analysis.read_analysis(files["best_fit"])["hierarchy"]["available"] is False
+    result = f8.build(out_dir=tmp_path, inputs=figure_inputs(run=files))
+    assert result.status == "not produced" and "too short" in result.missing[0]["how"] and not result.paths
+
+
+@pytest.fixture(scope="module")
+def theory_file(tmp_path_factory):
+    """The pipeline's theory file of the full-scale network (``humam theory``, default options)."""
+    out = tmp_path_factory.mktemp("theory")
+    assert cli.main(["theory", "--experiment", "network_only", "--out", str(out)]) == 0
+    from humam import layout
+
+    return layout.Layout(out).theory_file(parameters.resolve("network_only"))
 
 
 @pytest.fixture(scope="module")
@@ -242,8 +208,8 @@ def pickle_rates():
     return rates
 
 
-def test_smf_final_column_matches_the_shipped_theory(pickle_rates, tmp_path):
-    result = smf.build(out_dir=tmp_path)
+def test_smf_final_column_matches_the_shipped_theory(theory_file, pickle_rates, tmp_path):
+    result = smf.build(out_dir=tmp_path, inputs=figure_inputs(theory={"full": theory_file}))
     assert result.status == "partial" and result.values["placeholder_panels"] == ["B"]
     times = result.values["times"]
     np.testing.assert_allclose(times, theory.DEFAULT_TIMES, atol=1e-12)
@@ -253,24 +219,40 @@ def test_smf_final_column_matches_the_shipped_theory(pickle_rates, tmp_path):
     assert np.abs(final[nz] / pickle_rates[nz] - 1).max() <= 0.03
     assert np.abs(final[nz] - pickle_rates[nz]).max() < 0.002
     assert np.corrcoef(final[nz], pickle_rates[nz])[0, 1] >= 0.9999999
+    meta = read_sidecar(result)
+    assert meta["theory"]["kind"] == "theory" and meta["theory"]["path"] == str(theory_file)
+    assert meta["theory"]["net_hash"] == parameters.net_hash(parameters.resolve("network_only"))
+    assert meta["theory"]["chi"] == 1.0
 
 
-def test_smf_with_a_downscaled_run_and_a_theory_file(pair, tmp_path):
-    run = {"ground_state": pair["perturbation_ground_unperturbed"]}
-    computed = smf.build(out_dir=tmp_path / "computed", runs=run)
-    assert computed.status == "scaled" and computed.missing == []
-    meta = read_sidecar(computed)
+def test_smf_with_a_downscaled_run(theory_file, pair_analysis, tmp_path):
+    inputs = figure_inputs(theory={"full": theory_file}, run={"ground_state": pair_analysis})
+    result = smf.build(out_dir=tmp_path / "a", inputs=inputs)
+    assert result.status == "scaled" and result.missing == []
+    meta = read_sidecar(result)
     assert "DC term" in meta["scale_banner"] and "not the full-scale regime" in meta["scale_banner"]
-    assert meta["theory"]["kind"] == "computed"
-    assert np.isfinite(computed.values["pearson_r_log"])
-    # the same theory from a file: used, and the figure is unchanged
-    digest = meta["theory_network"]["net_hash"]
-    path = theory.write_theory(computed.values["theory"], tmp_path / "theory.h5", {"net_hash": digest})
-    smf.main(["--out", str(tmp_path / "file"), "--run", f"ground_state={run['ground_state']}", "--theory", str(path)])
-    from_file = json.loads((tmp_path / "file" / "figS_mean_field.json").read_text())
-    assert from_file["theory"]["kind"] == "file" and from_file["theory"]["net_hash_checked"]
-    assert sha256_file(tmp_path / "file" / "figS_mean_field.png") == sha256_file(computed.paths["png"])
-    # a theory file of another network is not used
-    other = theory.write_theory(computed.values["theory"], tmp_path / "other.h5", {"net_hash": "0" * 64})
-    ignored = smf.build(out_dir=tmp_path / "other", theory_path=other)
-    assert ignored.values["theory_source"]["kind"] == "computed"
+    assert [item["kind"] for item in meta["inputs"]] == ["theory", "run"]
+    # the simulated rates are the population mean rates over [500 ms, t_sim) computed here from the spikes
+    st = analysis.read_spike_trains(pair_analysis.parent / "spikes.h5")
+    simulated = analysis.population_mean_rates(st, 500.0, st.t_sim_ms)
+    np.testing.assert_allclose(result.values["simulated_rates_hz"], simulated, rtol=1e-12)
+    final = result.values["final_rates_hz"]
+    ok = np.isfinite(simulated) & (simulated > 0) & (final > 0)
+    np.testing.assert_array_equal(result.values["compared"], ok)
+    assert result.values["pearson_r_log"] == pytest.approx(np.corrcoef(np.log10(final[ok]), np.log10(simulated[ok]))[0, 1],
+                                                           rel=1e-12)
+    # the command line with the same inputs draws the same figure
+    assert smf.main(["--out", str(tmp_path / "b"), "--input", f"theory:full={theory_file}",
+                     "--input", f"run:ground_state={pair_analysis}"]) == 0
+    assert sha256_file(tmp_path / "b" / "figS_mean_field.png") == sha256_file(result.paths["png"])
+
+
+def test_smf_f8_command_lines_without_inputs(tmp_path):
+    import subprocess
+
+    root = Path(__file__).resolve().parents[1]
+    for module in ("paper_figures.figS_mean_field", "paper_figures.fig08_temporal_hierarchy"):
+        proc = subprocess.run([sys.executable, "-m", module, "--out", str(tmp_path)], check=False, cwd=root,
+                              capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0 and "not produced" in proc.stdout, proc.stderr
+    assert not any(tmp_path.iterdir())

@@ -1,4 +1,5 @@
-"""Figures drawn from simulation runs (F4, F6, S-RD, S-RA): status, drawn values, sampling, determinism."""
+"""Figures drawn from the analyses of simulation runs (F4, F6, S-RD, S-RA): status, drawn values,
+raster sampling, determinism, missing inputs."""
 
 import subprocess
 import sys
@@ -13,8 +14,8 @@ sys.path.insert(0, str(ROOT))
 from humam import analysis, tables  # noqa: E402
 from humam.network_file import load_network  # noqa: E402
 from paper_figures import (fig04_spike_statistics, fig06_spike_statistics_best_fit, figS_rasters,  # noqa: E402
-                           figS_rate_distributions, spike_statistics)
-from helpers import read_sidecar, sha256_file  # noqa: E402
+                           figS_rate_distributions)
+from helpers import figure_inputs, read_sidecar, sha256_file  # noqa: E402
 
 MODULES = (fig04_spike_statistics, fig06_spike_statistics_best_fit, figS_rate_distributions, figS_rasters)
 
@@ -39,10 +40,17 @@ def inputs(pipeline_runs):
 
 
 @pytest.fixture(scope="module")
-def built(pipeline_runs, tmp_path_factory):
-    """Every figure built once from the pipeline runs."""
+def analysis_files(pipeline_runs, analysed):
+    """{run name: analysis file} of the pipeline runs, analysed by 'humam analyse' (default options)."""
+    return analysed(dict(pipeline_runs))
+
+
+@pytest.fixture(scope="module")
+def built(analysis_files, tmp_path_factory):
+    """Every figure built once from the analyses of the pipeline runs."""
     out = tmp_path_factory.mktemp("simulation_figures")
-    return {module.FIGURE_ID: module.build(out_dir=out, runs=dict(pipeline_runs)) for module in MODULES}
+    inputs = figure_inputs(run=analysis_files)
+    return {module.FIGURE_ID: module.build(out_dir=out, inputs=inputs) for module in MODULES}
 
 
 def _window(spikes):
@@ -84,6 +92,9 @@ def test_rasters_sample_the_named_areas_in_the_window(built, inputs, figure_id, 
     assert list(values["raster"]) == ["caudalanteriorcingulate", "pericalcarine", "fusiform"]
     present = np.bincount(spikes.present_population, minlength=tables.N_POPULATIONS)
     spike_keys = set(zip(spikes.neuron.tolist(), spikes.times_ms.tolist()))
+    # the same neurons as a seeded (2903) 2.5 % sample drawn here from the spikes of the whole run
+    whole = analysis.raster_sample(spikes, 0.025, -np.inf, np.inf, 2903)
+    expected_neurons = set(zip(whole["population_index"].tolist(), whole["node_id"].tolist()))
     for area, raster in values["raster"].items():
         a = tables.area_index(area)
         pops = np.arange(a * 8, a * 8 + 8)
@@ -92,6 +103,8 @@ def test_rasters_sample_the_named_areas_in_the_window(built, inputs, figure_id, 
         # ceil(2.5 % of the spiking neurons) rows per population; only neurons that spiked; none silent
         rows = np.bincount(raster["row_population_index"] - a * 8, minlength=8)
         np.testing.assert_array_equal(rows, np.ceil(0.025 * present[pops] - 1e-9).astype(int))
+        assert set(zip(raster["row_population_index"].tolist(), raster["row_node_id"].tolist())) == \
+            {n for n in expected_neurons if n[0] // tables.N_POPULATIONS_PER_AREA == a}
         global_id = spikes.offsets[raster["population_index"]] + raster["node_id"]
         assert all((n, t) in spike_keys for n, t in zip(global_id.tolist(), raster["times_ms"].tolist()))
         # every spike of a sampled neuron inside the window is drawn, in that neuron's row
@@ -141,37 +154,59 @@ def test_rasters_of_all_areas(built, inputs):
     np.testing.assert_array_equal(f6["times_ms"], sra["times_ms"])
 
 
-def test_rebuild_is_byte_identical(built, pipeline_runs, tmp_path):
-    again = fig06_spike_statistics_best_fit.build(out_dir=tmp_path, runs=dict(pipeline_runs))
+def test_rebuild_is_byte_identical(built, analysis_files, tmp_path):
+    again = fig06_spike_statistics_best_fit.build(out_dir=tmp_path, inputs=figure_inputs(run=analysis_files))
     for kind in ("png", "pdf", "json"):
         assert sha256_file(again.paths[kind]) == sha256_file(built["F6"].paths[kind])
 
 
+def test_figures_read_the_analysis_not_the_spikes(built, analysis_files, pipeline_runs, tmp_path):
+    """With spikes.h5 unreadable, the figures are drawn the same from the analysis file alone."""
+    import shutil
+
+    folder = pipeline_runs["best_fit"]
+    copy = tmp_path / folder.parent.name
+    shutil.copytree(folder.parent, copy, ignore=shutil.ignore_patterns("spikes.h5"))
+    run_copy = copy / folder.name
+    (run_copy / "spikes.h5").write_bytes(b"not a spike file")
+    inputs = figure_inputs(run={"best_fit": run_copy / analysis_files["best_fit"].name})
+    again = fig06_spike_statistics_best_fit.build(out_dir=tmp_path / "out", inputs=inputs)
+    assert sha256_file(again.paths["png"]) == sha256_file(built["F6"].paths["png"])
+
+
 @pytest.mark.parametrize("module", MODULES)
 def test_missing_run_is_not_produced(module, tmp_path):
-    incomplete = tmp_path / "run"
-    incomplete.mkdir()  # a folder without spikes.h5 / run.json
-    for runs in ({}, {"best_fit": incomplete, "ground_state": incomplete}):
-        results = module.build(out_dir=tmp_path / "out", runs=runs)
-        for result in results if isinstance(results, list) else [results]:
-            assert result.status == "not produced" and not result.paths
-            assert result.missing and "run" in result.missing[0]["input"]
+    results = module.build(out_dir=tmp_path / "out", inputs=figure_inputs())
+    for result in results if isinstance(results, list) else [results]:
+        assert result.status == "not produced" and not result.paths
+        assert result.missing and "run" in result.missing[0]["input"]
     assert not (tmp_path / "out").exists()
 
 
-def test_cli_without_run(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "paper_figures.fig04_spike_statistics", "--out", str(tmp_path)],
+@pytest.mark.parametrize("module", MODULES)
+def test_cli_without_run(module, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", module.__name__, "--out", str(tmp_path)],
                           check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "not produced" in proc.stdout
     assert not any(tmp_path.iterdir())
 
 
-def test_raster_window_rule():
-    assert spike_statistics.raster_window(12_500.0)[:2] == (4000.0, 5000.0)
-    assert spike_statistics.raster_window(5_000.0)[:2] == (4000.0, 5000.0)
-    assert spike_statistics.raster_window(2_500.0)[:2] == (2000.0, 2500.0)
-    assert spike_statistics.raster_window(800.0)[:2] == (500.0, 800.0)
-    assert spike_statistics.raster_window(300.0)[:2] == (0.0, 300.0)
+def test_cli_with_a_folder_that_is_not_a_run(tmp_path):
+    """An analysis path whose folder holds no finished run: one error line, exit 2, no traceback."""
+    (tmp_path / "run").mkdir()
+    proc = subprocess.run([sys.executable, "-m", "paper_figures.fig04_spike_statistics", "--out", str(tmp_path / "out"),
+                           "--input", f"run:ground_state={tmp_path / 'run' / 'analysis.h5'}"],
+                          check=False, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "error:" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_analysis_raster_section_is_the_figures_sample():
+    """The default raster options: 2.5 % of the spiking neurons, seed 2903, automatic window."""
+    from humam import parameters
+
+    assert parameters.resolve_analysis()["raster"] == {"fraction": 0.025, "t_start_ms": 0.0, "t_stop_ms": 0.0,
+                                                       "seed": 2903}
 
 
 @pytest.mark.parametrize("highest", [5.0, 100.0, 100.5, 1000.0, 2345.0])

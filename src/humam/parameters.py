@@ -171,9 +171,15 @@ PARAMETER_RANGES: dict[str, Range] = {
     "analysis.current_kernel_samples": _range("[1, inf)", "a number of samples"),
     "analysis.bold.*": _range("(0, inf)", "a Balloon-Windkessel constant"),
     "analysis.raster.fraction": _range("(0, 1]", "a fraction of the neurons"),
-    "analysis.raster.t_start_ms": _range("[0, inf)", "a time (ms)"),
-    "analysis.raster.t_stop_ms": _range("[0, inf)", "a time (ms)"),
+    "analysis.raster.t_start_ms": _range("[0, inf)", "a time (ms; 0 with t_stop_ms 0 = the automatic window)"),
+    "analysis.raster.t_stop_ms": _range("[0, inf)", "a time (ms; 0 = the automatic window)"),
     "analysis.raster.seed": _range(f"[0, {NEST_MAX_SEED}]", "a NumPy seed"),
+    "analysis.hierarchy.t_start_ms": _range("[0, inf)", "a time (ms)"),
+    "analysis.hierarchy.t_stop_ms": _range("(0, inf)", "a time (ms)"),
+    "analysis.hierarchy.max_lag_bins": _range("[1, inf)", "a number of bins"),
+    "analysis.hierarchy.n_chunks": _range("[2, inf)", "a number of chunks (the t-test needs at least 2)"),
+    "analysis.hierarchy.alpha": _range("(0, 1)", "a significance level"),
+    "analysis.hierarchy.seed": _range(f"[0, {NEST_MAX_SEED}]", "a NumPy seed"),
     "theory.seed": _range(f"[0, {NEST_MAX_SEED}]", "a NumPy seed (legacy generator: below 2**32)"),
 }
 
@@ -226,6 +232,7 @@ def _check_relations(params: dict) -> None:
     if connectivity and connectivity["sln_fb"] > connectivity["sln_ff"]:
         raise ParameterError(f"'network.connectivity.sln_fb' = {connectivity['sln_fb']!r} must not exceed "
                              f"sln_ff = {connectivity['sln_ff']!r} (feedback lies below the feedforward threshold).")
+    _check_analysis_relations(params.get("analysis", {}))
     delays = net.get("delays", {})
     resolution = delays.get("resolution_ms")
     if resolution is None:
@@ -241,6 +248,20 @@ def _check_relations(params: dict) -> None:
         if key in sim and sim[key] < resolution:
             raise ParameterError(f"'simulation.{key}' = {sim[key]!r} is below one time step "
                                  f"(network.delays.resolution_ms = {resolution!r}); NEST refuses it.")
+
+
+def _check_analysis_relations(analysis: dict) -> None:
+    raster = analysis.get("raster", {})
+    start, stop = raster.get("t_start_ms", 0.0), raster.get("t_stop_ms", 0.0)
+    if stop == 0 and start != 0:
+        raise ParameterError(f"'analysis.raster.t_start_ms' = {start!r} needs t_stop_ms > 0 (both 0 select the "
+                             "automatic window).")
+    if stop > 0 and not start < stop:
+        raise ParameterError(f"'analysis.raster.t_start_ms' = {start!r} must be below t_stop_ms = {stop!r}.")
+    hierarchy = analysis.get("hierarchy", {})
+    if hierarchy and not hierarchy["t_start_ms"] < hierarchy["t_stop_ms"]:
+        raise ParameterError(f"'analysis.hierarchy.t_start_ms' = {hierarchy['t_start_ms']!r} must be below "
+                             f"t_stop_ms = {hierarchy['t_stop_ms']!r}.")
 
 
 def validate(params: dict) -> dict:

@@ -9,7 +9,7 @@ are thin wrappers around them.
 Modules: :mod:`.spike_trains` (the spike table), :mod:`.statistics` (rates, CV ISI, LvR, correlation
 coefficients, histograms, raster samples, KS rate similarity), :mod:`.currents` (synaptic currents),
 :mod:`.bold` (Balloon–Windkessel), :mod:`.fc` (functional connectivity and the comparison with the
-experimental FC), :mod:`.chi_scan` (the shipped χ-scan statistics) and :mod:`.run` (the analysis of
+experimental FC), :mod:`.hierarchy` (temporal hierarchy of the areas from their rates), :mod:`.chi_scan` (the shipped χ-scan statistics) and :mod:`.run` (the analysis of
 one run and ``analysis.h5``). The spike file is read by :mod:`humam.spikefile`. The parameters are
 the ``analysis`` section of ``defaults.yaml``.
 
@@ -60,6 +60,7 @@ from .fc import (
     load_experimental_fc,
     subject_fc,
 )
+from . import hierarchy
 from .run import (
     FILE_TYPE,
     FORMAT_VERSION,
@@ -88,6 +89,7 @@ from .statistics import (
     population_mean_rates,
     population_spike_counts,
     raster_sample,
+    raster_window_ms,
     rate_histograms,
     spike_count_histograms,
     spike_irregularity,
@@ -100,10 +102,10 @@ __all__ = [
     "area_synaptic_currents", "balloon_windkessel", "bin_index", "bold_signals", "bold_steady_state",
     "causal_convolve", "chi_scan_name", "chi_scan_samples_from_spikes", "compare_with_experimental_fc",
     "correlation_coefficients", "current_kernel", "experimental_fc", "fc_matrix", "fc_similarity", "fc_vector",
-    "grouped_histograms", "individual_rates", "interpolate_linear_extrapolate", "interval_statistics",
+    "grouped_histograms", "hierarchy", "individual_rates", "interpolate_linear_extrapolate", "interval_statistics",
     "ks_rate_similarity", "ks_similarity", "load_chi_scan", "load_chi_scan_fc", "load_chi_scan_samples",
     "load_experimental_fc", "load_mfc_baseline_rates", "mean_pairwise_correlation", "population_counts",
-    "population_mean_rates", "population_spike_counts", "population_table", "raster_sample", "rate_histograms",
+    "population_mean_rates", "population_spike_counts", "population_table", "raster_sample", "raster_window_ms", "rate_histograms",
     "read_analysis", "read_analysis_attrs", "read_spike_trains", "recompute_chi_scan_ks", "resolve_params",
     "source_tau_syn_ms", "spike_count_histograms", "spike_irregularity", "spike_trains_from_arrays", "subject_fc",
     "write_analysis",

@@ -16,10 +16,11 @@ from ..spikefile import read_spike_trains
 from . import fc
 from .bold import bold_signals
 from .currents import area_synaptic_currents, source_tau_syn_ms
+from .hierarchy import hierarchy_of_rates
 from .spike_trains import SpikeTrains
 from .statistics import (area_mean_rates, correlation_coefficients, individual_rates, ks_rate_similarity,
-                         load_mfc_baseline_rates, population_mean_rates, raster_sample, rate_histograms,
-                         spike_count_histograms, spike_irregularity)
+                         load_mfc_baseline_rates, population_mean_rates, raster_sample, raster_window_ms,
+                         rate_histograms, spike_count_histograms, spike_irregularity)
 
 FILE_TYPE = "humam.analysis"
 #: 2: the analysis parameters are stored as the file attribute ``analysis`` (1: ``params``).
@@ -91,8 +92,12 @@ def analyse_spike_trains(st: SpikeTrains, net, params: dict | None = None) -> di
     results["rate_histogram"] = {"time_ms": histograms["time_ms"], "population_per_ms": histograms["population"],
                                  "area_per_ms": histograms["area"]}
     raster = p["raster"]
-    results["raster"] = {**timed("raster", raster_sample, st, raster["fraction"], raster["t_start_ms"],
-                                 raster["t_stop_ms"], raster["seed"]), **raster}
+    raster_start, raster_stop, raster_choice = raster_window_ms(st.t_sim_ms, raster["t_start_ms"], raster["t_stop_ms"])
+    results["raster"] = {**timed("raster", raster_sample, st, raster["fraction"], raster_start, raster_stop,
+                                 raster["seed"]), **raster,
+                         "window_ms": np.array([raster_start, raster_stop]), "window_choice": raster_choice}
+    results["hierarchy"] = {**timed("hierarchy", hierarchy_of_rates, histograms["area"], histograms["time_ms"],
+                                    st.t_sim_ms, p["hierarchy"], t_start), **p["hierarchy"]}
     results["spike_count_histogram"] = timed("spike_count_histograms", spike_count_histograms, st,
                                              int(p["count_histogram_bins"]))
 
@@ -160,7 +165,8 @@ def analyse_run(spikes_path: str | Path, network_path: str | Path, params: dict 
 
     Returns a nested dict of arrays and scalars (groups: ``populations``, ``areas``, ``window``,
     ``population`` (272,) rate_hz / cv_isi / lvr / cc, ``area``, ``neurons`` (one row per present
-    neuron), ``rate_histogram``, ``raster``, ``spike_count_histogram``, ``synaptic_current``, ``bold``,
+    neuron), ``rate_histogram``, ``raster`` (sampled neurons and their spikes in the raster window),
+    ``hierarchy`` (temporal hierarchy of the areas, :mod:`.hierarchy`), ``spike_count_histogram``, ``synaptic_current``, ``bold``,
     ``fc`` (with ``experimental``), ``ks_rates``, ``summary``, ``params`` (the resolved ``analysis``
     parameters), and wall-clock and CPU
     ``timings_s`` / ``cpu_timings_s`` per metric). Optional inputs that

@@ -244,12 +244,49 @@ def rate_histograms(st: SpikeTrains, bin_ms: float = 1.0) -> dict[str, np.ndarra
     return {"time_ms": np.arange(counts.shape[1]) * float(bin_ms), "population": population, "area": area}
 
 
+#: Raster window of the published figures (ms), the initial transient that shorter runs skip and the
+#: length of a shorter run's window (model §8.14).
+RASTER_PUBLISHED_WINDOW_MS = (4000.0, 5000.0)
+RASTER_TRANSIENT_MS = 500.0
+RASTER_SHORT_RUN_WINDOW_MS = 500.0
+
+
+def raster_window_ms(t_sim_ms: float, t_start_ms: float = 0.0, t_stop_ms: float = 0.0) -> tuple[float, float, str]:
+    """(start, stop, how chosen) of the raster window in ms.
+
+    ``t_stop_ms`` > 0: the window [t_start_ms, t_stop_ms) as given. ``t_start_ms`` = ``t_stop_ms`` = 0:
+    the automatic rule of the published figures, 4000–5000 ms when the run reaches 5000 ms, else its
+    last 500 ms after the 500 ms transient (the last 500 ms of a run not longer than the transient).
+    """
+    t_sim_ms, t_start_ms, t_stop_ms = float(t_sim_ms), float(t_start_ms), float(t_stop_ms)
+    if t_stop_ms > 0:
+        if not t_start_ms < t_stop_ms:
+            raise ParameterError(f"analysis.raster: t_start_ms ({t_start_ms:g}) must be below t_stop_ms "
+                                 f"({t_stop_ms:g}).")
+        return t_start_ms, t_stop_ms, f"given window {t_start_ms:g}–{t_stop_ms:g} ms"
+    if t_start_ms != 0:
+        raise ParameterError(f"analysis.raster: t_start_ms ({t_start_ms:g}) needs t_stop_ms > 0; both 0 select the "
+                             "automatic window.")
+    start, stop = RASTER_PUBLISHED_WINDOW_MS
+    if t_sim_ms >= stop:
+        return start, stop, f"published window {start:g}–{stop:g} ms"
+    if t_sim_ms > RASTER_TRANSIENT_MS:
+        start = max(RASTER_TRANSIENT_MS, t_sim_ms - RASTER_SHORT_RUN_WINDOW_MS)
+        return start, t_sim_ms, (f"run shorter than {stop:g} ms: its last {t_sim_ms - start:g} ms after the "
+                                 f"{RASTER_TRANSIENT_MS:g} ms transient")
+    start = max(0.0, t_sim_ms - RASTER_SHORT_RUN_WINDOW_MS)
+    return start, t_sim_ms, (f"run not longer than the {RASTER_TRANSIENT_MS:g} ms transient: its last "
+                             f"{t_sim_ms - start:g} ms")
+
+
 def raster_sample(st: SpikeTrains, fraction: float, t_start_ms: float, t_stop_ms: float,
                   seed: int = 2903) -> dict[str, np.ndarray]:
     """Spikes in [t_start, t_stop) of a seeded random ``fraction`` of the present neurons of every
     population (ceil(fraction x present), so every population that spiked shows at least one neuron).
-    Silent neurons are not eligible (Q14). Returns per-spike ``population_index``, ``node_id`` and
-    ``times_ms`` sorted by (population, node id, time), and per population ``sampled_neurons`` (272,)."""
+    Silent neurons are not eligible (Q14); the choice of the neurons does not depend on the window.
+    Returns per-spike ``population_index``, ``node_id`` and ``times_ms`` sorted by (population, node id,
+    time), per population ``sampled_neurons`` (272,), and ``neurons``: the ``population_index`` and
+    ``node_id`` of every sampled neuron (also those without a spike in the window), sorted."""
     rng = np.random.default_rng(seed)
     key = rng.random(st.present.size)
     population = st.present_population
@@ -263,7 +300,8 @@ def raster_sample(st: SpikeTrains, fraction: float, t_start_ms: float, t_stop_ms
     keep = chosen[st.spike_rank] & (st.times_ms >= t_start_ms) & (st.times_ms < t_stop_ms)
     rank_of_spike = st.spike_rank[keep]
     return {"population_index": population[rank_of_spike], "node_id": st.present_node_id[rank_of_spike],
-            "times_ms": st.times_ms[keep], "sampled_neurons": np.bincount(population[chosen], minlength=tables.N_POPULATIONS)}
+            "times_ms": st.times_ms[keep], "sampled_neurons": np.bincount(population[chosen], minlength=tables.N_POPULATIONS),
+            "neurons": {"population_index": population[chosen], "node_id": st.present_node_id[chosen]}}
 
 
 def grouped_histograms(values: np.ndarray, group: np.ndarray, n_groups: int, bins: int = 250) -> tuple[np.ndarray, np.ndarray]:
