@@ -17,29 +17,31 @@ THEORY_MEAN_HZ = 0.75453
 
 
 @pytest.fixture(scope="module")
-def analysed_runs(pipeline_runs):
-    assert cli.main(["analyse", *map(str, pipeline_runs.values())]) == 0
-    return pipeline_runs
+def analysed_runs(pipeline_runs, analysed):
+    """{name: (run folder, analysis file)} of the ground state and the best fit."""
+    files = analysed(pipeline_runs)
+    return {name: (folder, files[name]) for name, folder in pipeline_runs.items()}
 
 
 def test_analyse_writes_the_statistics_of_each_run(analysed_runs):
-    for folder in analysed_runs.values():
+    for folder, target in analysed_runs.values():
         run = json.loads((folder / "run.json").read_text())
-        results = analysis.read_analysis(folder / "analysis.h5")
+        results = analysis.read_analysis(target)
         assert results["summary"]["spikes"] == run["spikes"]
         assert results["summary"]["neurons"] == run["neurons"]
         assert results["window"]["t_sim_ms"] == run["simulation"]["t_sim_ms"]
         st = analysis.read_spike_trains(folder / "spikes.h5")
         np.testing.assert_allclose(results["population"]["rate_hz"],
                                    analysis.population_mean_rates(st, 500.0, st.t_sim_ms))
-        attrs = analysis.read_analysis_attrs(folder / "analysis.h5")
+        attrs = analysis.read_analysis_attrs(target)
         assert attrs["sim_hash"] == folder.name and attrs["experiment"] == run["experiment"]
+        assert attrs["network_digest"] == run["network_digest"]
 
 
 def test_analyse_again_is_a_no_op(analysed_runs, capsys):
-    target = next(iter(analysed_runs.values())) / "analysis.h5"
+    folder, target = next(iter(analysed_runs.values()))
     before = target.stat().st_mtime_ns
-    assert cli.main(["analyse", str(target.parent)]) == 0
+    assert cli.main(["analyse", str(folder)]) == 0
     assert target.stat().st_mtime_ns == before
     assert "up to date" in capsys.readouterr().err
 
@@ -48,16 +50,17 @@ def test_analyse_refuses_a_folder_without_a_finished_run(tmp_path, capsys):
     (tmp_path / "spikes.h5").write_bytes(b"")
     assert cli.main(["analyse", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "no complete simulation" in err and "humam simulate" in err
-    assert not (tmp_path / "analysis.h5").exists()
+    assert "no finished simulation" in err and "humam simulate" in err
+    assert list(tmp_path.iterdir()) == [tmp_path / "spikes.h5"]
 
 
 @pytest.fixture(scope="module")
 def theory_file(tmp_path_factory):
+    from humam import layout, parameters
+
     out = tmp_path_factory.mktemp("theory")
     assert cli.main(["theory", "--experiment", "network_only", "--out", str(out)]) == 0
-    (path,) = out.glob(f"*/{cli.THEORY_FILE}")
-    return path
+    return layout.Layout(out).theory_file(parameters.resolve("network_only"))
 
 
 def test_theory_command_reproduces_the_published_base_rates(theory_file):
@@ -70,34 +73,57 @@ def test_theory_command_reproduces_the_published_base_rates(theory_file):
     assert np.max(np.abs(rates - reference) / reference) <= 0.03
 
 
-def test_report_lists_every_figure_and_the_published_numbers(analysed_runs, theory_file, tmp_path):
-    from paper_figures import fig05_chi_scan, report
+def test_report_lists_every_figure_and_the_published_numbers(analysed_runs, theory_file, network_file, tmp_path):
+    from helpers import figure_inputs
+    from paper_figures import fig03_connectome_statistics, report
 
-    fig05_chi_scan.build(out_dir=tmp_path / "figures")
-    sidecar = json.loads((tmp_path / "figures" / "fig05_chi_scan.json").read_text())
-    paths = report.build_report(tmp_path, "tiny", dict(analysed_runs), theory_file.parent / "network.h5", theory_file)
+    full = network_file("network_only")
+    fig03_connectome_statistics.build(out_dir=tmp_path / "figures", inputs=figure_inputs(network={"full": full}))
+    sidecar = json.loads((tmp_path / "figures" / "fig03_connectome_statistics.json").read_text())
+    inputs = figure_inputs(network={"full": full}, theory={"full": theory_file},
+                           run={name: target for name, (_, target) in analysed_runs.items()})
+    paths = report.build_report(tmp_path, "tiny", inputs)
     text = paths["md"].read_text()
-    assert f"| F5 | {sidecar['title']} | {sidecar['status']} | shipped data |" in text
-    assert "figures/fig05_chi_scan.png" in text and "figures/fig05_chi_scan.png" in paths["html"].read_text()
+    assert f"| F3 | {sidecar['title']} | {sidecar['status']} |" in text
+    assert "figures/fig03_connectome_statistics.png" in text
+    assert "figures/fig03_connectome_statistics.png" in paths["html"].read_text()
     network_section = text.split("## Network")[1].split("## ")[0]
     network_rows = [line for line in network_section.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert len(network_rows) == len(report.PUBLISHED_NETWORK) and all(row.endswith("| yes |") for row in network_rows)
     assert "| 3,468,839 | 3,468,839 | yes |" in text and "| 42,778,075,138 | 42,778,075,138 | yes |" in text
     chi_rows = [line for line in text.splitlines() if line.startswith("| Pearson r") or line.startswith("| RMSE")]
     assert len(chi_rows) == 3 and all(row.endswith("| yes |") for row in chi_rows)
-    neurons = json.loads((analysed_runs["ground_state"] / "run.json").read_text())["neurons"]
+    neurons = json.loads((analysed_runs["ground_state"][0] / "run.json").read_text())["neurons"]
     assert f"| neurons | {neurons:,} | {neurons:,} | 17,350 |" in text
     assert f"{THEORY_MEAN_HZ:.5f} | {THEORY_MEAN_HZ:.5f}" in text
 
 
-def test_every_figure_module_has_a_task():
+def test_every_figure_module_has_a_task_built_from_its_declaration():
+    import os
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     listing = subprocess.run([sys.executable, "-m", "doit", "list", "--all", "profile=tiny"], cwd=ROOT,
-                             capture_output=True, text=True, check=True).stdout
+                             capture_output=True, text=True, check=True, env=env).stdout
     names = {line.split()[0] for line in listing.splitlines() if line.strip()}
     modules = {p.stem for p in (ROOT / "paper_figures").glob("fig*.py")}
-    # the down-scaling validation figure belongs to the (optional) validate tasks
+    # the down-scaling validation figure is added with validate=yes
     assert {n for n in names if n.startswith("figure:")} == {f"figure:{m}" for m in modules - {"figV_downscaling"}}
-    assert {"report", "theory", "validate:figure"} <= names
+    assert {"report", "theory:network_only", "network:network_only", "simulate:ground_state",
+            "analyse:ground_state"} <= names
+    dodo_text = (ROOT / "dodo.py").read_text()
+    for module in modules:  # no figure is named in the task graph: every task comes from a SPEC
+        assert module not in dodo_text
+
+
+def test_the_hpc_profile_can_be_listed_on_a_laptop(tmp_path):
+    import os
+
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    listing = subprocess.run([sys.executable, "-m", "doit", "list", "--all", "profile=hpc", f"out={tmp_path}",
+                              f"dep_file={tmp_path / 'db'}"], cwd=ROOT, capture_output=True, text=True, env=env)
+    assert listing.returncode == 0, listing.stderr
+    assert "simulate:ground_state" in listing.stdout and "figure:fig04_spike_statistics" in listing.stdout
+    assert not any(tmp_path.glob("*/network.h5"))  # listing builds nothing
 
 
 def test_downscaling_validation_figure_compares_with_the_full_scale_theory(pipeline_runs, tmp_path):
