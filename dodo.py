@@ -33,7 +33,11 @@ def _var(name: str, default: str) -> str:
 
 
 def _fail(message: str):
-    raise SystemExit(f"dodo.py: {message}")
+    """Stop with one line naming the problem (exit code 2), before any task runs."""
+    import sys
+
+    print(f"dodo.py: {message}", file=sys.stderr)
+    raise SystemExit(2)
 
 
 VALIDATE = _var("validate", "no")
@@ -310,10 +314,13 @@ def _input_deps(inputs: list[tuple[str, str, Path]]) -> tuple[list[str], list, l
     return files, uptodate, options
 
 
-def _figure_sources(module: str) -> list[str]:
+def _figure_sources(module: str, spec: common.FigureSpec) -> list[str]:
+    """The figure module's code (and what it imports), and the code of the readers of the kinds of
+    input it declares."""
+    readers = [common.READER_MODULES[kind] for kind, names in spec.input_names().items() if names]
     return _sources(*pipeline.code_dependencies(
-        f"paper_figures.{module}", roots={"paper_figures": Path("paper_figures").resolve(),
-                                          "humam": pipeline.PACKAGE_DIR}))
+        f"paper_figures.{module}", *readers, roots={"paper_figures": Path("paper_figures").resolve(),
+                                                    "humam": pipeline.PACKAGE_DIR}))
 
 
 def task_figure():
@@ -326,7 +333,7 @@ def task_figure():
         yield {
             "name": module,
             "actions": [f"python -m paper_figures.{module} --out {LAYOUT.figures_dir} {' '.join(options)}"],
-            "file_dep": _figure_sources(module) + files,
+            "file_dep": _figure_sources(module, spec) + files,
             "targets": targets,
             "uptodate": [config_changed(" ".join(options))] + uptodate,
             "task_dep": ["verify_data"],
@@ -343,7 +350,7 @@ def task_report():
     return {
         "actions": [f"python -m paper_figures.report --out {LAYOUT.root} --profile {PROFILE['path']} "
                     f"{' '.join(options)}"],
-        "file_dep": _figure_sources("report") + files + sidecars,
+        "file_dep": _figure_sources("report", report.SPEC) + files + sidecars,
         "targets": [str(p) for p in LAYOUT.report_files],
         "uptodate": [config_changed(" ".join(options))] + uptodate,
         "clean": True,

@@ -67,6 +67,20 @@ def sidecar(figure_id: str, title: str, inputs: list[dict], status: str, missing
 
 
 
+#: The module that reads each kind of figure input. A figure task depends on the code of the readers
+#: of the kinds it declares (``dodo.py``), not on every stage's code: a change of the analysis code
+#: reaches a figure through the analysis files it reads.
+READER_MODULES = {"network": "humam.network_file", "run": "humam.analysis.run", "theory": "humam.theory",
+                  "journey": "humam.analysis.journey", "chi_scan": "humam.analysis.chi_scan"}
+
+
+def reader(kind: str):
+    """The module that reads inputs of ``kind`` (imported when first needed)."""
+    import importlib
+
+    return importlib.import_module(READER_MODULES[kind])
+
+
 RUN_HOW = "run the pipeline: doit (or 'humam simulate <experiment> --profile <profile>' and 'humam analyse')"
 
 
@@ -160,9 +174,7 @@ class RunInput:
     @functools.cached_property
     def analysis(self) -> dict:
         """The run's analysis (model §8), read from its analysis file."""
-        from humam import analysis
-
-        return analysis.read_analysis(self.analysis_path)
+        return reader("run").read_analysis(self.analysis_path)
 
     @property
     def t_sim_ms(self) -> float:
@@ -183,7 +195,7 @@ class RunInput:
             return ""
         d = self.downscaling
         scheme = {"linear": "published down-scaling"}.get(d["scaling_type"], f"{d['scaling_type']} down-scaling")
-        return (f"N = {float(d['n_scaling']):g}, K = {float(d['k_scaling']):g}, {scheme}, "
+        return (f"N = {float(self.network.n_scaling):g}, K = {float(self.network.k_scaling):g}, {scheme}, "
                 f"{self.t_sim_ms / 1000:g} s simulated — not the full-scale regime")
 
     def descriptor(self) -> dict:
@@ -192,7 +204,8 @@ class RunInput:
         return {"kind": "run", "name": self.name, "experiment": self.run.get("experiment"),
                 "folder": str(self.folder), "net_hash": self.run.get("net_hash"), "sim_hash": self.run.get("sim_hash"),
                 "network_digest": self.run.get("network_digest"), "analysis": str(self.analysis_path),
-                "n_scaling": d["n_scaling"], "k_scaling": d["k_scaling"], "scaling_type": d["scaling_type"],
+                "n_scaling": float(self.network.n_scaling), "k_scaling": float(self.network.k_scaling),
+                "k_scaling_rule": d.get("k_scaling_rule", "given"), "scaling_type": d["scaling_type"],
                 "t_sim_ms": self.t_sim_ms, "seed": self.run.get("seed"),
                 "chi": self.params["network"]["scaling"]["chi"], "chi_I": self.params["network"]["scaling"]["chi_I"]}
 
@@ -250,25 +263,19 @@ class FigureInputs:
         path = self.path("theory", name)
         if path is None:
             return None
-        from humam import theory
-
-        return theory.read_theory(path)
+        return reader("theory").read_theory(path)
 
     def journey(self, name: str) -> dict | None:
         path = self.path("journey", name)
         if path is None:
             return None
-        from humam.analysis import journey
-
-        return journey.read_journey(path)
+        return reader("journey").read_journey(path)
 
     def chi_scan(self, name: str) -> dict | None:
         path = self.path("chi_scan", name)
         if path is None:
             return None
-        from humam.analysis import chi_scan
-
-        return chi_scan.read_chi_scan_statistics(path)
+        return reader("chi_scan").read_chi_scan_statistics(path)
 
 
 def require(value, what: str, option: str):

@@ -2,6 +2,7 @@
 (``../shared/humam-data``) unless HUMAM_DATA_DIR points elsewhere."""
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,28 @@ def analysed(tmp_path_factory):
         return files
 
     return analyse
+
+
+def _mount_tmpfs(folder: Path, options: str):
+    folder.mkdir()
+    result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True,
+                            text=True)
+    if result.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN): {result.stderr.strip()}")
+    return folder
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """A 64 KiB tmpfs."""
+    folder = _mount_tmpfs(tmp_path / "small", "size=64k")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.fixture
+def read_only_fs(tmp_path):
+    """A read-only tmpfs, which refuses writes even to root."""
+    folder = _mount_tmpfs(tmp_path / "ro", "ro,size=64k")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=False)

@@ -380,31 +380,6 @@ def test_stale_temporaries_of_a_dead_process_are_removed(tmp_path):
 # Real small and read-only file systems (root with mount permission only)
 
 
-def _mount_tmpfs(folder: Path, options: str):
-    folder.mkdir()
-    result = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)], capture_output=True,
-                            text=True)
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root with CAP_SYS_ADMIN): {result.stderr.strip()}")
-    return folder
-
-
-@pytest.fixture
-def small_fs(tmp_path):
-    """A 64 KiB tmpfs."""
-    folder = _mount_tmpfs(tmp_path / "small", "size=64k")
-    yield folder
-    subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-@pytest.fixture
-def read_only_fs(tmp_path):
-    """A read-only tmpfs, which refuses writes even to root."""
-    folder = _mount_tmpfs(tmp_path / "ro", "ro,size=64k")
-    yield folder
-    subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
 def test_real_full_disk(small_fs):
     too_big = np.ones(small_fs.stat().st_blksize * 64)  # 8 bytes each: far beyond 64 KiB
     with pytest.raises(OutputError, match=r"No space left on device.*--out"):

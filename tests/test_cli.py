@@ -113,3 +113,58 @@ def test_bad_settings_exit_nonzero_and_write_nothing(tmp_path, setting, message)
     result = run_cli("network", "--set", setting, "--out", str(out))
     assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
     assert not out.exists()
+
+
+def test_info_names_nest_and_the_data_source(capsys):
+    from humam import cli, config
+
+    assert cli.main(["info"]) == 0
+    out = capsys.readouterr().out
+    lines = dict(line.split(None, 1) for line in out.splitlines() if line.strip())
+    assert lines["humam"].startswith(cli.__version__)
+    assert "MPI:" in lines["nest"] or "not installed" in lines["nest"]
+    mirror = config.data_dir()
+    assert (str(mirror) if mirror else str(config.cache_dir())) in lines["raw"]
+
+
+def test_quiet_and_verbose_set_the_level_of_the_humam_logger(tmp_path, capsys):
+    import logging
+
+    from humam import cli
+
+    assert cli.main(["-q", "network", "--experiment", "tutorial", "--out", str(tmp_path)]) == 0
+    assert logging.getLogger("humam").level == logging.WARNING
+    assert "wrote" not in capsys.readouterr().err
+    assert cli.main(["network", "--experiment", "tutorial", "--out", str(tmp_path)]) == 0
+    assert "up to date" in capsys.readouterr().err
+    assert cli.main(["-v", "experiments"]) == 0
+    assert logging.getLogger("humam").level == logging.DEBUG
+
+
+def test_plan_of_the_full_scale_model_on_the_hpc_profile(capsys):
+    """The published model's size (3,468,839 neurons, 42,778,075,138 synapses), the hpc profile's
+    decomposition, and nodes enough for memory (with headroom) and for every thread's core."""
+    import math
+
+    from humam import cli, parameters, simulation
+
+    assert cli.main(["plan", "--profile", "hpc", "--json", "--memory-per-node-gb", "512", "--cores-per-node", "128"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    profile = parameters.load_profile("hpc")
+    threads = profile["overrides"]["simulation"]["threads"]
+    assert plan["neurons"] == 3_468_839 and plan["synapses"] == 42_778_075_138
+    assert plan["processes"] == profile["processes"] and plan["threads"] == threads
+    total = plan["memory_estimate_bytes"]["total"]
+    assert plan["nodes_for_memory"] == math.ceil(total * (1 + simulation.MEMORY_HEADROOM) / 512e9)
+    assert plan["nodes_for_cores"] == math.ceil(profile["processes"] * threads / 128)
+    assert plan["nodes"] == max(plan["nodes_for_memory"], plan["nodes_for_cores"])
+    assert plan["memory_per_node_bytes"] == pytest.approx(total / plan["nodes"])
+    assert plan["expected_simulation_s"] > 0
+
+
+def test_plan_prints_a_readable_summary_for_any_scale(capsys):
+    from humam import cli
+
+    assert cli.main(["plan", "--scale", "0.01", "--processes", "2", "--set", "simulation.threads=4"]) == 0
+    out = capsys.readouterr().out
+    assert "2 MPI processes x 4 threads = 8 virtual processes" in out and "GB per node" in out

@@ -164,26 +164,53 @@ def _mpi_nest_available() -> bool:
     return probe.stdout.strip().endswith("True") and shutil.which("mpiexec") is not None
 
 
-@pytest.mark.mpi
-def test_two_ranks_one_thread_equal_one_rank_two_threads(tmp_path):
+def _require_mpi_nest() -> None:
     if not _mpi_nest_available():
         if os.environ.get("HUMAM_REQUIRE_MPI") == "1":
             pytest.fail("HUMAM_REQUIRE_MPI=1 but NEST has no MPI or mpiexec is missing: run scripts/provision-nest.sh")
         pytest.skip("needs NEST built with MPI (scripts/provision-nest.sh) and mpiexec")
-    experiment = tmp_path / "small.yaml"
+
+
+@pytest.fixture(scope="module")
+def decompositions(tmp_path_factory):
+    """The same run on 4 virtual processes split as 1 x 4, 2 x 2 and 4 x 1 (MPI processes x threads;
+    oversubscribed on a small machine, which changes the time, not the spikes): {(ranks, threads): folder}."""
+    _require_mpi_nest()
+    root = tmp_path_factory.mktemp("decompositions")
+    experiment = root / "small.yaml"
     experiment.write_text(
         f"network:\n  downscaling: {{n_scaling: {SCALE}, k_scaling: {SCALE}}}\n"
         f"simulation: {{t_sim_ms: {T_SIM_MS}, seed: 2903}}\n"
     )
-    base = [sys.executable, "-m", "humam", "simulate", str(experiment), "--out"]
-    subprocess.run([*base, str(tmp_path / "threads"), "--threads", "2"], check=True)
-    subprocess.run(["mpiexec", "-n", "2", *base, str(tmp_path / "ranks"), "--threads", "1"], check=True)
-    threads_run = next((tmp_path / "threads").glob("*/*/spikes.h5"))
-    ranks_run = next((tmp_path / "ranks").glob("*/*/spikes.h5"))
-    assert threads_run.parent.name == ranks_run.parent.name  # same sim_hash: same virtual processes
-    assert_same_spikes(threads_run, ranks_run)
-    record = json.loads((ranks_run.parent / layout.RUN_FILE).read_text())
-    assert record["mpi_processes"] == 2 and len(record["peak_memory_bytes_per_rank"]) == 2
+    base = [sys.executable, "-m", "humam", "simulate", str(experiment)]
+    folders = {}
+    for ranks, threads in ((1, 4), (2, 2), (4, 1)):
+        out = root / f"{ranks}x{threads}"
+        launcher = ["mpiexec", "-n", str(ranks)] if ranks > 1 else []
+        subprocess.run([*launcher, *base, "--out", str(out), "--threads", str(threads)], check=True,
+                       capture_output=True, timeout=900)
+        folders[(ranks, threads)] = next(out.glob("*/*/spikes.h5")).parent
+    return folders
+
+
+@pytest.mark.mpi
+@pytest.mark.parametrize("ranks, threads", [(2, 2), (4, 1)])
+def test_spikes_do_not_depend_on_the_split_into_ranks_and_threads(decompositions, ranks, threads):
+    reference, other = decompositions[(1, 4)], decompositions[(ranks, threads)]
+    assert reference.name == other.name  # same sim_hash: the same 4 virtual processes
+    assert_same_spikes(reference / layout.SPIKES_FILE, other / layout.SPIKES_FILE)
+    record = json.loads((other / layout.RUN_FILE).read_text())
+    assert record["mpi_processes"] == ranks and record["threads"] == threads
+    assert len(record["peak_memory_bytes_per_rank"]) == ranks
+    assert record["spikes"] > 0
+
+
+def test_run_record_carries_nests_timers(reference_run):
+    timers = json.loads((reference_run / layout.RUN_FILE).read_text())["nest_timers"]
+    for name in ("time_construction_create", "time_construction_connect", "time_communicate_prepare",
+                 "time_simulate"):
+        assert min(np.ravel(timers[name])) >= 0.0
+    assert np.max(timers["time_simulate"]) > 0.0
 
 
 def test_progress_display_gives_the_same_spikes(reference_run, small_network, tmp_path, monkeypatch):

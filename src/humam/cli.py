@@ -6,8 +6,10 @@
     humam theory [--experiment NAME_OR_PATH] [--until-converged] [--out DIR]
     humam journey UNPERTURBED_RUN_FOLDER PERTURBED_RUN_FOLDER --network NETWORK_H5
     humam chi-scan FAMILY [--out DIR]
+    humam plan [--profile hpc] [--scale S] [--memory-per-node-gb G] [--cores-per-node C]
     humam data verify
     humam experiments
+    humam info
 
 Every output goes where :mod:`humam.layout` says. Used by hand, a command skips work whose output
 exists, can be read and (for runs) belongs to the same network content; ``--force`` redoes it
@@ -19,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
 from pathlib import Path
 
@@ -110,9 +114,21 @@ def _ensure_network(label: str, params: dict, out: Path, force: bool = False):
         "parameters": parameters.canonical_json(params["network"]),
         "provenance": json.dumps(provenance.record(), sort_keys=True),
     }
+    stability = build.stability_at_full_scale_rates(net)
+    if stability is not None:
+        attrs["stability"] = json.dumps(stability, sort_keys=True)
+        _warn_if_unstable(label, net, stability)
     network_file.save_network(net, path, attrs)
     _log(f"{label}: wrote {path}")
     return net, path, network_file.content_digest(path)
+
+
+def _warn_if_unstable(label: str, net, stability: dict) -> None:
+    if not stability["stable"]:
+        log.warning(f"{label}: the full-scale rates are an UNSTABLE fixed point of this down-scaled network "
+                    f"(leading eigenvalue {stability['leading_eigenvalue']:.2f} >= 1 at N = {net.n_scaling:g}, "
+                    f"K = {net.k_scaling:g}, {net.scaling_type}): it will not fire at the full-scale rates. Larger "
+                    f"indegrees help (k_scaling > n_scaling, or k_scaling_rule: smallest_stable).")
 
 
 def _cmd_network(args) -> int:
@@ -122,8 +138,10 @@ def _cmd_network(args) -> int:
     for label, params in members:
         net, path, digest = _ensure_network(label, params, Path(args.out), args.force)
         if args.summary:
+            attrs = network_file.read_network_attrs(path)
+            stability = json.loads(attrs["stability"]) if "stability" in attrs else None
             print(json.dumps({"experiment": label, **network_file.summary(net), "net_hash": path.parent.name,
-                              "network_digest": digest, "path": str(path)}))
+                              "network_digest": digest, "path": str(path), "stability": stability}))
     return 0
 
 
@@ -335,10 +353,10 @@ def _cmd_journey(args) -> int:
     result = journey.compare_runs(unperturbed.path, perturbed.path, network)
     times = {key: list(result["runs"][key]["perturbation_times_ms"]) for key in ("unperturbed", "perturbed")}
     if times["unperturbed"]:
-        _log(f"warning: the unperturbed run {unperturbed.path} carries perturbations at {times['unperturbed']} ms")
+        log.warning(f"the unperturbed run {unperturbed.path} carries perturbations at {times['unperturbed']} ms")
     if times["perturbed"] != [float(result["window_ms"][0])]:
-        _log(f"warning: the perturbed run {perturbed.path} has perturbations at {times['perturbed']} ms, expected "
-             f"one at {result['window_ms'][0]:g} ms")
+        log.warning(f"the perturbed run {perturbed.path} has perturbations at {times['perturbed']} ms, expected "
+                    f"one at {result['window_ms'][0]:g} ms")
     attrs = {"unperturbed_run": str(unperturbed.path), "perturbed_run": str(perturbed.path),
              "unperturbed_network_digest": digests[unperturbed.path],
              "perturbed_network_digest": digests[perturbed.path],
@@ -370,6 +388,51 @@ def _cmd_chi_scan(args) -> int:
     return 0
 
 
+def _cmd_plan(args) -> int:
+    """Print the plan of a run: nodes, processes, threads, memory per node and expected time."""
+    from . import simulation
+
+    label, params = _experiment_params(args.experiment, args, "plan")
+    profile = _profile(args)
+    if args.scale is not None:
+        params = _apply_settings(params, [f"network.downscaling.n_scaling={args.scale}",
+                                          f"network.downscaling.k_scaling={args.scale}"])
+    if args.t_sim is not None:
+        params = _apply_settings(params, [f"simulation.t_sim_ms={args.t_sim}"])
+    processes = args.processes or (profile["processes"] if profile else 1)
+    from . import build
+
+    net = build.build_network(params["network"])
+    plan = simulation.plan_run(net, params["simulation"], processes, memory_per_node_bytes=args.memory_per_node_gb * 1e9,
+                               cores_per_node=args.cores_per_node, expected_rate_hz=args.rate)
+    if args.json:
+        print(json.dumps({"experiment": label, **plan}, default=float))
+        return 0
+    memory = plan["memory_estimate_bytes"]
+    down = params["network"]["downscaling"]
+    seconds = plan["expected_simulation_s"]
+    duration = f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min" if seconds >= 60 \
+        else f"{seconds:.0f} s"
+    lines = [
+        f"run             {label}, N = {down['n_scaling']:g}, K = {down['k_scaling']:g} ({down['scaling_type']}), "
+        f"{plan['t_sim_ms']:g} ms simulated, {params['simulation']['synapse_model']}",
+        f"network         {plan['neurons']:,} neurons, {plan['synapses']:,} synapses",
+        f"decomposition   {plan['processes']} MPI processes x {plan['threads']} threads = "
+        f"{plan['virtual_processes']} virtual processes",
+        f"nodes           {plan['nodes']} ({plan['processes_per_node']} processes each; {plan['nodes_for_memory']} for "
+        f"memory with {simulation.MEMORY_HEADROOM:.0%} headroom, {plan['nodes_for_cores']} for "
+        f"{args.cores_per_node} cores per node)",
+        f"memory          {memory['total'] / 1e9:,.1f} GB in all, {plan['memory_per_node_bytes'] / 1e9:,.1f} GB per node "
+        f"of {args.memory_per_node_gb:g} GB: synapses {memory['synapses'] / 1e9:,.1f}, ring buffers "
+        f"{memory['ring_buffers'] / 1e9:,.1f} (delays up to {memory['max_delay_ms']:.0f} ms), neurons "
+        f"{memory['neurons'] / 1e9:,.1f}, spikes {memory['spikes'] / 1e9:,.1f}, base {memory['base'] / 1e9:,.1f}",
+        f"expected time   {duration} of simulation at {plan['expected_rate_hz']:g} spikes/s "
+        f"(calibrated on single-node runs, communication not included: take it as a lower bound)",
+    ]
+    print("\n".join(lines))
+    return 0
+
+
 def _cmd_data_verify(args) -> int:
     from . import config, data
 
@@ -395,11 +458,68 @@ def _cmd_experiments(args) -> int:
     return 0
 
 
+log = logging.getLogger("humam")
+
+
 def _log(message: str) -> None:
+    log.info(message)
+
+
+def configure_logging(verbosity: int) -> None:
+    """One handler on the ``humam`` logger that prints to stderr on MPI rank 0 only (the other ranks
+    stay silent); ``verbosity`` -1 (``-q``: warnings and errors), 0 (progress messages) or 1 (``-v``:
+    debug details)."""
     from .simulation import launcher_rank
 
+    logger = logging.getLogger("humam")
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
     if launcher_rank() == 0:
-        print(message, file=sys.stderr, flush=True)
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.NullHandler()
+    logger.addHandler(handler)
+    logger.setLevel({-1: logging.WARNING, 0: logging.INFO}.get(verbosity, logging.DEBUG))
+    logger.propagate = False
+
+
+def _cmd_info(args) -> int:
+    """Versions and places: humam, Python, NEST (MPI, OpenMP), mpi4py, the data source and caches."""
+    import platform
+
+    from . import config, provenance
+
+    rows = [("humam", f"{__version__} ({Path(__file__).resolve().parent})"),
+            ("python", f"{platform.python_version()} ({sys.executable})")]
+    os.environ.setdefault("PYNEST_QUIET", "1")
+    try:
+        import nest
+
+        info = nest.build_info
+        rows.append(("nest", f"{nest.__version__}; MPI: {'yes' if info.get('have_mpi') else 'no'}; "
+                             f"threads: {info.get('threads_model', 'unknown')} (OpenMP "
+                             f"{'yes' if info.get('threads_model') == 'openmp' else 'no'})"))
+    except ImportError:
+        rows.append(("nest", "not installed: 'bash scripts/setup-env.sh' (MPI build) or "
+                             "'pip install nest-simulator==3.10.0' (threads only)"))
+    try:
+        import mpi4py
+
+        rows.append(("mpi4py", mpi4py.__version__))
+    except ImportError:
+        rows.append(("mpi4py", "not installed (needed only for runs on several MPI processes)"))
+    mirror = config.data_dir()
+    rows.append(("raw data", f"local mirror {mirror}" if mirror else f"downloaded on first use into {config.cache_dir()}"))
+    rows.append(("cache", str(config.cache_dir())))
+    rows.append(("config file", f"{config.config_file()}{'' if config.config_file().is_file() else ' (none)'}"))
+    libraries = provenance.record().get("libraries", {})
+    if libraries:
+        rows.append(("libraries", ", ".join(f"{k} {v}" for k, v in sorted(libraries.items()))))
+    width = max(len(key) for key, _ in rows)
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    return 0
 
 
 def _add_settings(parser: argparse.ArgumentParser) -> None:
@@ -422,6 +542,10 @@ def _add_network_selection(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="humam", description="Human Multi-Area Model (Pronold et al. 2024).")
     parser.add_argument("--version", action="version", version=f"humam {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_const", const=1, default=0, dest="verbosity",
+                        help="more detail in the messages")
+    parser.add_argument("-q", "--quiet", action="store_const", const=-1, dest="verbosity",
+                        help="only warnings and errors")
     commands = parser.add_subparsers(dest="command", required=True)
 
     net = commands.add_parser("network", help="build the network description (network.h5) of an experiment")
@@ -477,6 +601,20 @@ def build_parser() -> argparse.ArgumentParser:
     chi.add_argument("--force", action="store_true", help="recompute even if the output exists")
     chi.set_defaults(func=_cmd_chi_scan)
 
+    plan = commands.add_parser("plan", help="nodes, processes, threads, memory per node and expected time of a run "
+                                            "(a dry run: nothing is simulated)")
+    plan.add_argument("--experiment", default="ground_state", help="experiment to plan (default: ground_state)")
+    plan.add_argument("--profile", help="pipeline profile (e.g. hpc): processes, threads, synapse model and scale")
+    plan.add_argument("--scale", type=_scale_value, help="down-scale neurons and indegrees by S instead")
+    plan.add_argument("--t-sim", type=float, help="simulated time in ms (default: the experiment's)")
+    plan.add_argument("--processes", type=int, help="MPI processes (default: the profile's, else 1)")
+    plan.add_argument("--memory-per-node-gb", type=float, default=512.0, help="memory of one node (GB, default 512)")
+    plan.add_argument("--cores-per-node", type=int, default=128, help="cores of one node (default 128)")
+    plan.add_argument("--rate", type=float, default=2.0, help="assumed mean rate for the spike costs (spikes/s)")
+    plan.add_argument("--json", action="store_true", help="print the plan as one JSON object")
+    _add_settings(plan)
+    plan.set_defaults(func=_cmd_plan)
+
     data_cmd = commands.add_parser("data", help="raw data registry")
     data_sub = data_cmd.add_subparsers(dest="data_command", required=True)
     verify = data_sub.add_parser("verify", help="check every registered raw file (fetching what is missing)")
@@ -484,14 +622,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     exps = commands.add_parser("experiments", help="list the shipped experiments")
     exps.set_defaults(func=_cmd_experiments)
+
+    info = commands.add_parser("info", help="versions (humam, Python, NEST with MPI/OpenMP) and where data and caches are")
+    info.set_defaults(func=_cmd_info)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "scale", None) is not None and (args.n_scaling is not None or args.k_scaling is not None):
+    if getattr(args, "scale", None) is not None and (getattr(args, "n_scaling", None) is not None
+                                                     or getattr(args, "k_scaling", None) is not None):
         parser.error("--scale and --n-scaling/--k-scaling exclude each other")
+    configure_logging(args.verbosity)
     try:
         return args.func(args)
     except HumamError as exc:
@@ -500,6 +643,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("humam: interrupted; no partial output was kept", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into a reader that stopped early (e.g. head)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # a bug, not a user error: one line, the traceback on request
+        if os.environ.get("HUMAM_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"humam: internal error: {type(exc).__name__}: {first}. No partial output was kept; this is a bug "
+              f"in humam (HUMAM_DEBUG=1 shows the traceback).", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

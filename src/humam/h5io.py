@@ -183,13 +183,30 @@ def atomic_write_text(path: str | Path, text: str) -> Path:
     return path
 
 
+def check_free_space(folder: Path, needed_bytes: float, path: Path) -> None:
+    """OutputError unless the file system of ``folder`` has room for ``needed_bytes`` (plus 10 % and
+    1 MB): HDF5 cannot recover from a full disk in the middle of a write (it may crash the process),
+    so large files are checked before they are written."""
+    stats = os.statvfs(folder)
+    free = stats.f_bavail * stats.f_frsize
+    if free < 1.1 * needed_bytes + 1e6:
+        raise OutputError(f"Cannot write {path}: No space left on device (about {needed_bytes / 1e6:.1f} MB needed, "
+                          f"{free / 1e6:.1f} MB free). Free some space or choose another output folder (--out).")
+
+
 @contextlib.contextmanager
-def atomic_h5(path: str | Path, file_type: str, format_version: int, attrs: dict | None = None):
+def atomic_h5(path: str | Path, file_type: str, format_version: int, attrs: dict | None = None,
+              expected_bytes: float | None = None):
     """Write an HDF5 file at ``path`` atomically; yields the open ``h5py.File``.
 
     ``attrs`` become file attributes (non-scalars as JSON) next to ``file_type`` and
-    ``format_version``, which are reserved.
+    ``format_version``, which are reserved. HDF5 does not survive a full disk in the middle of a
+    write, so the file is built in memory and written to disk with ordinary file I/O (a full disk
+    is then a clean OutputError); files too large to hold twice in memory (spike files of large
+    runs) pass ``expected_bytes`` instead, are checked against the free space and written directly.
     """
+    import io
+
     import h5py
 
     path = Path(path)
@@ -199,12 +216,19 @@ def atomic_h5(path: str | Path, file_type: str, format_version: int, attrs: dict
         raise ValueError(f"attribute name(s) {', '.join(clash)} are reserved by the "
                          f"{file_type.rsplit('.', 1)[-1]} file format")
     with _atomic_path(path) as tmp:
-        with h5py.File(tmp, "w", track_order=True) as h5:
+        in_memory = expected_bytes is None
+        if not in_memory:
+            check_free_space(tmp.parent, expected_bytes, path)
+        target = io.BytesIO() if in_memory else tmp
+        with h5py.File(target, "w", track_order=True) as h5:
             h5.attrs["file_type"] = file_type
             h5.attrs["format_version"] = format_version
             for key, value in attrs.items():
                 h5.attrs[key] = attribute_value(value)
             yield h5
+        if in_memory:
+            with open(tmp, "wb") as stream:
+                stream.write(target.getbuffer())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -153,7 +153,7 @@ PARAMETER_RANGES: dict[str, Range] = {
     "network.delays.cap_ms": _range("[0, inf)", "a delay (ms; 0 = no cap)"),
     "network.delays.resolution_ms": _range("(0, inf)", "the simulation time step (ms)"),
     "network.downscaling.n_scaling": _range("(0, 1]", "a fraction of the full-scale neuron numbers"),
-    "network.downscaling.k_scaling": _range("(0, 1]", "a fraction of the full-scale indegrees"),
+    "network.downscaling.k_scaling": _range("(0, 1]", "a fraction of the full-scale indegrees (k > n allowed)"),
     "network.perturbation[].time_ms": _range("(0, inf)", "a spike time (ms)"),
     "simulation.t_sim_ms": _range("(0, inf)", "a simulated time (ms)"),
     "simulation.seed": _range(f"[1, {NEST_MAX_SEED}]", "NEST's rng_seed is an unsigned 32-bit number other than 0"),

@@ -22,6 +22,7 @@ is plain NumPy so that it can be tested and used without a simulator.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import resource
@@ -148,6 +149,72 @@ def estimate_memory_bytes(net: Network, t_sim_ms: float, synapse_model: str = "s
     parts["total"] = sum(parts.values())
     parts["max_delay_ms"] = max_delay
     return parts
+
+
+#: What to change when a component of the memory estimate is what does not fit.
+_MEMORY_REMEDIES = {
+    "spikes": "the recorded spikes are what does not fit: simulate a shorter time (simulation.t_sim_ms), "
+              "or split the run into shorter ones",
+    "ring_buffers": "NEST's ring buffers for delays up to about {max_delay:.0f} ms are what does not fit: use "
+                    "a smaller scale, more nodes, or a delay cap (network.delays.cap_ms, a model change)",
+    "synapses": "the synapses are what does not fit: use a smaller scale, static_synapse_hpc "
+                "(simulation.synapse_model) or more nodes",
+    "neurons": "the neurons and their connection blocks are what does not fit: use a smaller scale or more nodes",
+    "base": "NEST's own base memory per process is what does not fit: use fewer MPI processes per node",
+}
+
+
+def memory_refusal(estimate: dict, needed_bytes: float, available_bytes: float, t_sim_ms: float) -> str:
+    """The message refusing a run whose estimated memory exceeds what is available: the estimate by
+    component and what to change for the largest one."""
+    parts = ("spikes", "ring_buffers", "synapses", "neurons", "base")
+    largest = max(parts, key=lambda key: estimate[key])
+    detail = ", ".join(f"{estimate[key] / 1e9:.1f} GB {key.replace('_', ' ')}" for key in parts)
+    remedy = _MEMORY_REMEDIES[largest].format(max_delay=estimate["max_delay_ms"])
+    return (f"This run needs about {needed_bytes / 1e9:.1f} GB on this node ({detail}; {t_sim_ms:g} ms simulated), "
+            f"but only {available_bytes / 1e9:.1f} GB are available; {remedy}. --force-memory runs it anyway.")
+
+
+#: Time model of a NEST 3.10 run (core-seconds), calibrated on single-node runs of the published
+#: N = K = 0.005 example (benchmarks/README.md): about 15 s per biological second on 2 idle cores, and
+#: hardly less for the preserve_input_statistics scheme, which fires 29 times fewer spikes, so the
+#: cost is per neuron and time step (neuron update, Poisson drive, ring buffers) far more than per
+#: spike. Communication between nodes is not in the model.
+CORE_SECONDS_PER_NEURON_STEP = 1.7e-7
+CORE_SECONDS_PER_SYNAPTIC_EVENT = 3.0e-8
+#: Memory kept free on a node beyond the estimate (the model's uncertainty at scales never measured).
+MEMORY_HEADROOM = 0.3
+
+
+def plan_run(net: Network, sim: dict, processes: int, *, memory_per_node_bytes: float, cores_per_node: int,
+             expected_rate_hz: float = 2.0) -> dict:
+    """The plan of a run of ``net`` on ``processes`` MPI processes x ``sim["threads"]`` threads: the
+    memory estimate (:func:`estimate_memory_bytes`), the nodes it needs with
+    :data:`MEMORY_HEADROOM` (and enough cores for the processes' threads), memory per node, and the
+    expected wall time of the simulation from the calibrated time model (``expected_rate_hz``: the mean
+    rate assumed for the synaptic events; the full-scale ground state fires at about 0.4–1 spikes/s,
+    down-scaled networks with the published scheme at tens)."""
+    threads = int(sim["threads"])
+    t_sim_ms = float(sim["t_sim_ms"])
+    estimate = estimate_memory_bytes(net, t_sim_ms, sim["synapse_model"], processes, expected_rate_hz)
+    by_memory = math.ceil(estimate["total"] * (1.0 + MEMORY_HEADROOM) / memory_per_node_bytes)
+    by_cores = math.ceil(processes * threads / cores_per_node)
+    nodes = max(1, by_memory, by_cores)
+    neurons = float(net.neuron_numbers.sum())
+    synapses = float(connection_plan(net).count.sum())
+    steps = t_sim_ms / float(net.resolution_ms)
+    events = synapses * expected_rate_hz * t_sim_ms / 1000.0
+    core_seconds = CORE_SECONDS_PER_NEURON_STEP * neurons * steps + CORE_SECONDS_PER_SYNAPTIC_EVENT * events
+    return {
+        "neurons": int(neurons), "synapses": int(synapses), "processes": int(processes), "threads": threads,
+        "virtual_processes": int(processes) * threads, "nodes": int(nodes),
+        "nodes_for_memory": int(by_memory), "nodes_for_cores": int(by_cores),
+        "processes_per_node": math.ceil(processes / nodes),
+        "memory_estimate_bytes": estimate, "memory_per_node_bytes": estimate["total"] / nodes,
+        "memory_per_node_available_bytes": float(memory_per_node_bytes),
+        "t_sim_ms": t_sim_ms, "expected_rate_hz": expected_rate_hz,
+        "expected_simulation_s": core_seconds / (processes * threads),
+    }
 
 
 def ranks_on_this_node(world_size: int) -> int:
@@ -402,20 +469,33 @@ def _run(nest, t_sim: float, log) -> None:
 
 
 class _Log:
-    """Messages and progress bars on rank 0 only."""
+    """Messages (through the ``humam`` logger) and progress bars, on rank 0 only."""
 
     def __init__(self, rank: int, show_progress: bool):
         self.rank, self.show_progress = rank, show_progress
 
     def __call__(self, message: str) -> None:
         if self.rank == 0:
-            print(message, file=sys.stderr, flush=True)
+            logging.getLogger("humam.simulation").info(message)
 
     def progress(self, total: float, description: str, unit: str = "it"):
         from tqdm import tqdm
 
         return tqdm(total=total, desc=description, unit=unit, file=sys.stderr, delay=2.0,
                     disable=self.rank != 0 or not self.show_progress or not sys.stderr.isatty(), leave=False)
+
+
+def nest_timers(nest) -> dict[str, float]:
+    """NEST's own timers of this process (seconds), under NEST's kernel-status names (``time_simulate``,
+    ``time_construction_create``, ``time_construction_connect``, ``time_communicate_prepare``, their
+    ``*_cpu`` counterparts and, in builds with detailed timers, ``time_update``,
+    ``time_deliver_spike_data``, ...), as benchmarking tools for NEST report them; taken on rank 0."""
+    timers = {}
+    for key, value in sorted(nest.GetKernelStatus().items()):
+        if key.startswith("time_"):
+            values = np.asarray(value, dtype=float).ravel()
+            timers[key] = float(values[0]) if np.ndim(value) == 0 else [float(v) for v in values]
+    return timers
 
 
 def _peak_memory_bytes() -> float:
@@ -453,14 +533,7 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
     needed_here = estimate["total"] * ranks_on_this_node(world_size) / world_size
     available = available_memory_bytes()
     if needed_here > available and not force_memory:
-        raise SimulationError(
-            f"This run needs about {needed_here / 1e9:.1f} GB on this node ({estimate['ring_buffers'] / 1e9:.1f} GB "
-            f"ring buffers for delays up to about {estimate['max_delay_ms']:.0f} ms, {estimate['synapses'] / 1e9:.1f} GB "
-            f"synapses, {estimate['neurons'] / 1e9:.1f} GB neurons and their connection blocks), but only "
-            f"{available / 1e9:.1f} GB are available. Use a smaller scale, static_synapse_hpc "
-            f"(simulation.synapse_model), a delay cap (network.delays.cap_ms, a model change), more nodes, or "
-            f"--force-memory."
-        )
+        raise SimulationError(memory_refusal(estimate, needed_here, available, float(sim["t_sim_ms"])))
 
     if launcher_rank() == 0:
         prepare_run_folder(out_dir)
@@ -505,6 +578,7 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
             "spikes": int(senders.size),
             "mean_rate_hz": float(senders.size / max(net.neuron_numbers.sum(), 1) / (t_sim / 1000.0)),
             "timings": timings,
+            "nest_timers": nest_timers(nest),
             "peak_memory_bytes_per_rank": [float(g[2]) for g in gathered],
             "memory_estimate_bytes": estimate,
             "provenance": provenance.record(),

@@ -67,8 +67,10 @@ def write_spikes(path: str | Path, neuron_numbers: np.ndarray, first_ids: dict[i
     index_of_start = {first: i for i, first in first_ids.items()}
     owner = np.searchsorted(starts, senders, side="right") - 1
     sorting = h5py.enum_dtype(SONATA_SORTING, basetype="u1")
+    # 16 bytes per spike (uint64 id, float64 time) and about 4 kB per population group
+    expected_bytes = 16.0 * senders.size + 4096.0 * len(starts)
     with atomic_h5(path, SPIKES_FILE_TYPE, SPIKES_FORMAT_VERSION,
-                   {"t_sim_ms": t_sim_ms, "spikes": int(senders.size), **attrs}) as f:
+                   {"t_sim_ms": t_sim_ms, "spikes": int(senders.size), **attrs}, expected_bytes=expected_bytes) as f:
         f.attrs.create("magic", SONATA_MAGIC, dtype=np.uint32)
         f.attrs.create("version", np.array(SONATA_VERSION, dtype=np.uint32))
         group = f.create_group("spikes")
@@ -85,12 +87,15 @@ def write_spikes(path: str | Path, neuron_numbers: np.ndarray, first_ids: dict[i
             timestamps.attrs["units"] = "ms"
 
 
+_FIX = "simulate the run again ('humam simulate ... --force' or the doit task simulate)"
+
+
 def read_spikes(path: str | Path) -> dict[str, dict]:
     """Spikes per population label: ``{label: {"node_ids", "timestamps", **attributes}}``."""
     from .h5io import open_h5
 
     result = {}
-    with open_h5(path, SPIKES_FILE_TYPE, SPIKES_FORMAT_VERSION) as f:
+    with open_h5(path, SPIKES_FILE_TYPE, SPIKES_FORMAT_VERSION, fix=_FIX) as f:
         for label, group in f["spikes"].items():
             result[label] = {**dict(group.attrs), "node_ids": group["node_ids"][()], "timestamps": group["timestamps"][()]}
     return result
@@ -102,14 +107,13 @@ def read_spike_trains(path: str | Path, neuron_numbers=None):
     ``neuron_numbers`` (272,) defaults to the ``size`` attributes of the file; when given (from the
     network), it is checked against them.
     """
-    import h5py
-
     from .analysis.spike_trains import SpikeTrains, stable_argsort
+    from .h5io import open_h5
 
     label_index = _population_label_index()
     parts = []
     sizes = np.zeros(tables.N_POPULATIONS, dtype=np.int64)
-    with h5py.File(path, "r") as h5:
+    with open_h5(path, SPIKES_FILE_TYPE, SPIKES_FORMAT_VERSION, fix=_FIX) as h5:
         if "spikes" not in h5 or "t_sim_ms" not in h5.attrs:
             raise DataError(f"{path} is not a humam spikes file (no /spikes group or t_sim_ms attribute).")
         t_sim = float(h5.attrs["t_sim_ms"])
