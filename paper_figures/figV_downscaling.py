@@ -128,7 +128,7 @@ def comparison(run: common.RunInput, own: theory.TheoryResult, check: dict, full
     area_rate = float(np.asarray(results["area"]["rate_hz"])[tables.area_index(area)])
     area_full = _neuron_weighted(full_rates, full_neurons, _area_mask(area))
     return {
-        "n_scaling": float(run.downscaling["n_scaling"]), "k_scaling": float(run.downscaling["k_scaling"]),
+        "n_scaling": float(net.n_scaling), "k_scaling": float(net.k_scaling),
         "scaling_type": run.downscaling["scaling_type"],
         "window_ms": [float(window["t_start_ms"]), float(window["t_stop_ms"])],
         "simulated_hz": simulated, "own_theory_hz": own.rates_hz, "present": present,

@@ -168,15 +168,13 @@ def _perturbation_times(record: dict) -> list[float]:
     return [float(p["time_ms"]) for p in run_parameters(record)["network"].get("perturbation") or []]
 
 
-def _run_descriptor(folder: Path, record: dict) -> dict[str, Any]:
+def _run_descriptor(folder: Path, record: dict, net) -> dict[str, Any]:
     from ..run_record import run_parameters
 
-    downscaling = run_parameters(record)["network"]["downscaling"]
     return {"folder": str(folder), "experiment": str(record.get("experiment", "")),
             "net_hash": str(record.get("net_hash", "")), "sim_hash": str(record.get("sim_hash", folder.name)),
             "network_digest": str(record.get("network_digest", "")), "seed": int(record.get("seed", -1)),
-            "n_scaling": float(downscaling["n_scaling"]), "k_scaling": float(downscaling["k_scaling"]),
-            "scaling_type": str(downscaling["scaling_type"]),
+            "n_scaling": float(net.n_scaling), "k_scaling": float(net.k_scaling), "scaling_type": str(net.scaling_type),
             "t_sim_ms": float(run_parameters(record)["simulation"]["t_sim_ms"]),
             "perturbation_times_ms": np.asarray(_perturbation_times(record), dtype=float)}
 
@@ -200,7 +198,7 @@ def compare_runs(unperturbed_folder, perturbed_folder, network_path, window_ms=W
     * one group per bin width (:func:`bin_key`) with ``bin_ms``, ``raster`` (272, B) bool,
       ``first_difference_ms`` (34,) (NaN: no difference) and ``differences_before_arrival``;
     * ``runs``: ``unperturbed`` and ``perturbed`` descriptors (folder, experiment, hashes, network digest,
-      seed, scale, t_sim_ms, ``perturbation_times_ms``).
+      seed, scale of the simulated network, t_sim_ms, ``perturbation_times_ms``).
     """
     from .. import layout, network_file, run_record
     from ..spikefile import read_spike_trains
@@ -235,7 +233,7 @@ def compare_runs(unperturbed_folder, perturbed_folder, network_path, window_ms=W
         "pair": {"simulated": simulated, "t_sim_ms": t_sim,
                  "identical_before_perturbation": identical_before(trains["unperturbed"], trains["perturbed"],
                                                                    window_ms[0])},
-        "runs": {key: _run_descriptor(folders[key].path, records[key]) for key in folders},
+        "runs": {key: _run_descriptor(folders[key].path, records[key], networks[key]) for key in folders},
     }
     for bin_ms in bin_widths_ms:
         result[bin_key(bin_ms)] = pair_difference(trains["unperturbed"], trains["perturbed"], bin_ms, window_ms,
