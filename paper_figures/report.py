@@ -34,6 +34,7 @@ SPEC = common.FigureSpec(
     networks={"full": common.Source.network("network_only")},
     theories={"full": common.Source.network("network_only")},
     runs={"ground_state": common.Source.run("ground_state"), "best_fit": common.Source.run("best_fit")},
+    chi_scans=(fig05_chi_scan.MAIN_FOLDER,),
 )
 
 #: Order of the figures in the report (figures.md §0); sidecars of other ids follow alphabetically.
@@ -59,9 +60,9 @@ PUBLISHED_DOWNSCALED = {
     "synaptic_vs_bold_fc": (0.206, 0.038),
 }
 #: Published χ-scan fMRI similarities, right hemisphere, main family (figures.md §4.5).
-PUBLISHED_CHI_SCAN = [("Pearson r, χ = 1", "df_corr_rh_use_corrcoeff_True.csv", "1.0", 0.335),
-                      ("Pearson r, χ = 2.5", "df_corr_rh_use_corrcoeff_True.csv", "2.5", 0.347),
-                      ("RMSE similarity, χ = 2.5 (maximum)", "df_corr_rh_use_corrcoeff_False.csv", "2.5", 0.481)]
+PUBLISHED_CHI_SCAN = [("Pearson r, χ = 1", "pearson_rh", 1.0, 0.335),
+                      ("Pearson r, χ = 2.5", "pearson_rh", 2.5, 0.347),
+                      ("RMSE similarity, χ = 2.5 (maximum)", "rmse_similarity_rh", 2.5, 0.481)]
 
 
 @dataclass
@@ -138,10 +139,12 @@ def theory_table(result) -> Table:
     ])
 
 
-def chi_scan_table() -> Table:
+def chi_scan_table(statistics: dict) -> Table:
+    """The shipped χ-scan similarities of the main family (its chi-scan statistics) against the published ones."""
     rows = []
-    for label, filename, chi, published in PUBLISHED_CHI_SCAN:
-        value = fig05_chi_scan.read_chi_csv(fig05_chi_scan.MAIN_FOLDER, filename)[chi]
+    chis = list(np.asarray(statistics["chi"], dtype=float))
+    for label, column, chi, published in PUBLISHED_CHI_SCAN:
+        value = float(statistics["similarity"][column][chis.index(chi)])
         rows.append([label, f"{value:.3f}", f"{published:.3f}", "yes" if round(value, 3) == published else "**no**"])
     return Table(["χ scan (shipped statistics, rh)", "drawn in F5", "published", "equal to 3 digits"], rows)
 
@@ -209,7 +212,9 @@ def build_report(out: Path, profile: str, inputs: common.FigureInputs) -> dict[s
         sections.append(("Network", "", network_table(inputs.network("full"))))
     if inputs.theory("full") is not None:
         sections.append(("Mean-field theory", "", theory_table(inputs.theory("full"))))
-    sections.append(("χ scan", "", chi_scan_table()))
+    statistics = inputs.chi_scan(fig05_chi_scan.MAIN_FOLDER)
+    if statistics is not None:
+        sections.append(("χ scan", "", chi_scan_table(statistics)))
     analyses, run_params, run_records, runs = {}, {}, {}, {}
     for name in SPEC.runs:
         run = inputs.run(name)

@@ -113,14 +113,23 @@ def run_profile(t_sim_ms: float) -> dict:
 @pytest.fixture(scope="session")
 def simulate_experiments(tmp_path_factory):
     """``simulate(names, t_sim_ms)`` -> {name: run folder OUT/<net_hash>/<sim_hash>}: the experiments
-    simulated as the pipeline does (``humam simulate EXPERIMENT --profile``) under :func:`test_profile`."""
+    simulated as the pipeline does (``humam simulate EXPERIMENT --profile``) under :func:`test_profile`.
+    The same request is simulated once per session."""
     import json
 
     import yaml
 
     from humam import cli
 
+    done = {}
+
     def simulate(names, t_sim_ms: float) -> dict:
+        key = (tuple(names), float(t_sim_ms))
+        if key not in done:
+            done[key] = _simulate(names, t_sim_ms)
+        return dict(done[key])
+
+    def _simulate(names, t_sim_ms: float) -> dict:
         root = tmp_path_factory.mktemp("runs")
         profile = root / "profile.yaml"
         profile.write_text(yaml.safe_dump(run_profile(t_sim_ms)))

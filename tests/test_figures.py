@@ -40,12 +40,76 @@ def test_f3_numbers(network_file, tmp_path):
     assert 0 < values["shapiro_W"] <= 1 and values["edr_lambda_mm"] > 0
 
 
-def test_f5_reads_published_values(tmp_path):
-    result = fig05_chi_scan.build(out_dir=tmp_path, experimental_fc=None)
-    folder = "simulated_data/scaling_experiment_lichtman_chii2_different_seed/"
+MAIN = "lichtman_chii2_different_seed"
+VARIANT = "lichtman_chii2_different_seed_factor10per7"
+
+
+@pytest.fixture(scope="module")
+def chi_scan_files(tmp_path_factory):
+    """{family: statistics file} of the main family and one variant, written by ``humam chi-scan``."""
+    from humam import cli, layout
+
+    root = tmp_path_factory.mktemp("chi_scan")
+    for family in (MAIN, VARIANT):
+        assert cli.main(["chi-scan", family, "--out", str(root)]) == 0
+    return {family: layout.Layout(root).chi_scan_file(family) for family in (MAIN, VARIANT)}
+
+
+def _shipped(name: str, family: str = MAIN) -> Path:
     from humam import data
 
-    shipped = json.loads(data.data_path(folder + "ks_rates_arr.json").read_text())
+    return data.data_path(f"simulated_data/scaling_experiment_{family}/{name}")
+
+
+def test_chi_scan_statistics_hold_the_shipped_values(chi_scan_files):
+    import pandas as pd
+    from scipy.stats import ks_2samp
+
+    from humam.analysis import chi_scan
+
+    stats = chi_scan.read_chi_scan_statistics(chi_scan_files[MAIN])
+    assert stats["family"] == MAIN and stats["sample_chi"] == {"groundstate": 1.0, "bestfit": 2.5}
+    chis = list(stats["chi"])
+    assert chis == sorted(float(c) for c in json.loads(_shipped("path_to_chi.json").read_text()))
+    for measure in ("rates", "cv", "lvr"):
+        shipped = json.loads(_shipped(f"ks_{measure}_arr.json").read_text())
+        for chi, value in shipped.items():
+            assert stats["similarity"][f"ks_{measure}"][chis.index(float(chi))] == value
+    pearson = pd.read_csv(_shipped("df_corr_rh_use_corrcoeff_True.csv"))
+    for chi, value in zip(pearson.iloc[:, 0], pearson.iloc[:, 1]):
+        assert stats["similarity"]["pearson_rh"][chis.index(float(chi))] == value
+    # the shipped distributions, and 1 - KS recomputed from them
+    for measure in ("rates", "cv", "lvr"):
+        for sample in ("groundstate", "bestfit"):
+            values = np.load(_shipped(f"sim_{measure}_{sample}.npy"), allow_pickle=True).astype(float)
+            np.testing.assert_array_equal(stats["samples"][measure][sample], values)
+            experiment = np.load(_shipped(f"exp_{measure}.npy"), allow_pickle=True).astype(float)
+            recomputed = stats["ks_recomputed"][measure][sample]
+            assert recomputed["recomputed"] == pytest.approx(1 - ks_2samp(values, experiment).statistic, abs=1e-12)
+            chi = stats["sample_chi"][sample]
+            assert recomputed["shipped"] == stats["similarity"][f"ks_{measure}"][chis.index(chi)]
+    # rates: the recomputed value is the shipped one (Q19)
+    assert stats["ks_recomputed"]["rates"]["bestfit"]["difference"] == pytest.approx(0.0, abs=1e-12)
+    # simulated FC in alphabetical area order
+    shipped_fc = pd.read_csv(_shipped("simulated_fc_bestfit.csv"), index_col=0)
+    areas = list(stats["simulated_fc"]["areas"])
+    assert areas == sorted(areas) and len(areas) == 34
+    np.testing.assert_array_equal(stats["simulated_fc"]["bestfit"], shipped_fc.loc[areas, areas].to_numpy(float))
+    # the optional fMRI array is not in the test mirror: recorded as unavailable, with the reason
+    assert stats["experimental_fc"]["available"] is False and "rsDATA_7T" in stats["experimental_fc"]["reason"]
+    # every shipped file of the family that is read, with its checksum (df_corr_<h>.csv are not read)
+    from humam import data
+
+    folder = _shipped("ks_rates_arr.json").parent
+    read = {Path(p).name for p in stats["inputs"]["path"]}
+    assert read == {p.name for p in folder.iterdir()} - {"df_corr_lh.csv", "df_corr_rh.csv"}
+    for path, digest in zip(stats["inputs"]["path"], stats["inputs"]["sha256"]):
+        assert digest == data.sha256_of(folder / Path(path).name)
+
+
+def test_f5_reads_published_values(chi_scan_files, tmp_path):
+    result = fig05_chi_scan.build(out_dir=tmp_path, inputs=figure_inputs(chi_scan=chi_scan_files))
+    shipped = json.loads(_shipped("ks_rates_arr.json").read_text())
     ks = result.values["ks"]
     assert ks["rates"]["2.5"] == shipped["2.5"]
     assert round(ks["rates"]["2.5"], 2) == 0.93 and round(ks["cv"]["2.5"], 2) == 0.90
@@ -53,35 +117,57 @@ def test_f5_reads_published_values(tmp_path):
     assert round(ks["rates"]["1.0"], 2) == 0.82 and round(ks["cv"]["1.0"], 2) == 0.46
     assert round(result.values["fc_pearson"]["1.0"], 3) == 0.335
     assert round(result.values["fc_rmse_similarity"]["2.5"], 3) == 0.481
-    # the plotted samples reproduce the rate KS value of the best fit
-    from scipy.stats import ks_2samp
-
-    sim = fig05_chi_scan.read_samples("lichtman_chii2_different_seed", "sim_rates_bestfit.npy")
-    exp = fig05_chi_scan.read_samples("lichtman_chii2_different_seed", "exp_rates.npy")
-    assert 1 - ks_2samp(sim, exp).statistic == pytest.approx(shipped["2.5"], abs=1e-12)
+    meta = read_sidecar(result)
+    assert meta["inputs"][0]["kind"] == "chi_scan" and meta["chi_star"] == 2.5
+    assert any(i.get("path", "").endswith("ks_rates_arr.json") for i in meta["inputs"])
 
 
-def test_f5_placeholder_and_determinism(tmp_path):
-    first = fig05_chi_scan.build(out_dir=tmp_path / "a", experimental_fc=None)
-    second = fig05_chi_scan.build(out_dir=tmp_path / "b", experimental_fc=None)
+def test_f5_placeholder_and_determinism(chi_scan_files, tmp_path):
+    inputs = figure_inputs(chi_scan=chi_scan_files)
+    first = fig05_chi_scan.build(out_dir=tmp_path / "a", inputs=inputs)
+    second = fig05_chi_scan.build(out_dir=tmp_path / "b", inputs=inputs)
     assert first.status == "partial" and first.values["placeholder_panels"] == ["E"]
     assert read_sidecar(first)["missing"][0]["panel"] == "E"
     assert sha256_file(first.paths["png"]) == sha256_file(second.paths["png"])
     assert sha256_file(first.paths["pdf"]) == sha256_file(second.paths["pdf"])
 
 
-def test_f5_full_with_experimental_fc(tmp_path):
-    fc = np.eye(34) * 0.5 + 0.1
-    result = fig05_chi_scan.build(out_dir=tmp_path, experimental_fc=fc)
+def test_f5_without_statistics_is_not_produced(tmp_path):
+    result = fig05_chi_scan.build(out_dir=tmp_path, inputs=figure_inputs())
+    assert result.status == "not produced" and result.paths == {}
+
+
+def test_f5_full_with_experimental_fc(tmp_path, monkeypatch):
+    from humam.analysis import chi_scan, fc
+
+    rng = np.random.default_rng(3)
+    matrices = {}
+    for h in ("lh", "rh"):
+        m = rng.uniform(-0.5, 1.0, (34, 34))
+        matrices[h] = (m + m.T) / 2
+        np.fill_diagonal(matrices[h], 1.0)
+    monkeypatch.setattr(fc, "load_experimental_fc", lambda: dict(matrices))
+    stats = chi_scan.chi_scan_statistics(MAIN)
+    experimental = stats["experimental_fc"]
+    assert experimental["available"] is True
+    off = ~np.eye(34, dtype=bool)
+    for sample in ("groundstate", "bestfit"):
+        for h in ("lh", "rh"):
+            r = np.corrcoef(matrices[h][off], stats["simulated_fc"][sample][off])[0, 1]
+            assert experimental["similarity"][sample][h] == pytest.approx(r, rel=1e-12)
+    path = chi_scan.write_chi_scan_statistics(stats, tmp_path / "stats.h5")
+    np.testing.assert_array_equal(chi_scan.read_chi_scan_statistics(path)["experimental_fc"]["rh"], matrices["rh"])
+    result = fig05_chi_scan.build(out_dir=tmp_path, inputs=figure_inputs(chi_scan={MAIN: path}))
     assert result.status == "full" and result.missing == []
 
 
-def test_f5s_variant_labelled_by_folder(tmp_path):
-    (result,) = fig05s_chi_scan_variants.build(out_dir=tmp_path, folders=("lichtman_chii2_different_seed_factor10per7",),
-                                              experimental_fc=None)
+def test_f5s_variant_labelled_by_folder(chi_scan_files, tmp_path):
+    (result,) = fig05s_chi_scan_variants.build(out_dir=tmp_path, inputs=figure_inputs(chi_scan=chi_scan_files),
+                                              families=(VARIANT,))
     meta = read_sidecar(result)
     assert result.status == "partial" and meta["chi_star"] == 4.4
     assert "factor10per7" in meta["title"] and Path(result.paths["png"]).name.endswith("factor10per7.png")
+    assert set(fig05s_chi_scan_variants.SPEC.chi_scans) == set(fig05s_chi_scan_variants.VARIANTS)
 
 
 def test_autapse_multapse_formulas_hand_case():

@@ -20,6 +20,7 @@ from humam.data import data_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from humam.analysis import journey  # noqa: E402
 from paper_figures import fig07_spike_journey as f7  # noqa: E402
 from paper_figures import fig08_temporal_hierarchy as f8  # noqa: E402
 from paper_figures import figS_mean_field as smf  # noqa: E402
@@ -65,8 +66,8 @@ def _reference_distances(synapses, delay, source):
 
 
 def test_graph_distances_on_net_full(net):
-    dist = f7.graph_distances(net)
-    p_star = tables.population_index(*f7.PERTURBED_POPULATION)
+    dist = journey.graph_distances(net)
+    p_star = tables.population_index(*journey.PERTURBED_POPULATION)
     assert dist["source_index"] == p_star and dist["hops"][p_star] == 0 and dist["delay_ms"][p_star] == 0
     # every non-empty population is reachable from p*, the empty ones are not nodes of the graph
     np.testing.assert_array_equal(dist["reachable"], net.nonempty)
@@ -74,7 +75,7 @@ def test_graph_distances_on_net_full(net):
     assert dist["n_edges"] == int((net.synapses > 0).sum())
     # a direct local target of p*: one hop, and its delay distance is the mean local delay of an E source
     local_e = parameters.resolve()["network"]["delays"]["local_mean_ms"]["E"]
-    same_area = np.flatnonzero(np.array(net.area) == f7.PERTURBED_POPULATION[0])
+    same_area = np.flatnonzero(np.array(net.area) == journey.PERTURBED_POPULATION[0])
     neighbours = [i for i in same_area if i != p_star and net.synapses[i, p_star] > 0]
     assert neighbours
     for i in neighbours:
@@ -84,59 +85,135 @@ def test_graph_distances_on_net_full(net):
     index = np.array(sorted(hops))
     np.testing.assert_array_equal(dist["hops"][index], [hops[i] for i in index])
     np.testing.assert_allclose(dist["delay_ms"][index], [delay[i] for i in index], rtol=1e-12)
+    # per area: the smallest distance of its populations; the order sorts by distance, ties canonically
+    area_min = journey.area_min_distance(dist["delay_ms"], dist["reachable"])
+    for a in range(tables.N_AREAS):
+        own = [delay[i] for i in index if i // tables.N_POPULATIONS_PER_AREA == a]
+        assert area_min[a] == pytest.approx(min(own), rel=1e-12)
+    order = journey.distance_order(dist["delay_ms"], dist["reachable"])
+    assert sorted(order) == list(index) and np.all(np.diff(dist["delay_ms"][order]) >= 0)
 
 
 def test_difference_raster_helpers():
     raster = np.zeros((tables.N_POPULATIONS, 20), dtype=bool)
     raster[tables.population_index("cuneus", "V", "I"), 7] = True
     raster[tables.population_index("cuneus", "II/III", "E"), 12] = True
-    first = f7.first_difference_by_area(raster, 0.1)
+    first = journey.first_difference_by_area(raster, 0.1)
     assert first[tables.area_index("cuneus")] == pytest.approx(0.7)
     assert np.isnan(np.delete(first, tables.area_index("cuneus"))).all()
-    np.testing.assert_array_equal(f7.difference_raster([[1, 2]], [[1, 3]]), [[False, True]])
+    np.testing.assert_array_equal(journey.difference_raster([[1, 2]], [[1, 3]]), [[False, True]])
+    with pytest.raises(ValueError, match="shape"):
+        journey.difference_raster([[1, 2]], [[1, 2, 3]])
+    # two spike tables that differ in one spike of one population, 0.35 ms after the window start
+    from humam.analysis import spike_trains_from_arrays
+
+    neurons = np.zeros(tables.N_POPULATIONS, dtype=np.int64)
+    a, b = tables.population_index("cuneus", "IV", "E"), tables.population_index("fusiform", "V", "I")
+    neurons[[a, b]] = 3
+    common = dict(neuron_numbers=neurons, t_sim_ms=2200.0)
+    st_u = spike_trains_from_arrays(population_index=np.array([a, b, b]), node_id=np.array([0, 1, 2]),
+                                    times_ms=np.array([1500.0, 2000.05, 2050.0]), **common)
+    st_p = spike_trains_from_arrays(population_index=np.array([a, b, b, a]), node_id=np.array([0, 1, 2, 1]),
+                                    times_ms=np.array([1500.0, 2000.05, 2050.0, 2000.35]), **common)
+    assert journey.identical_before(st_u, st_p, 2000.0) and not journey.identical_before(st_u, st_p, 2001.0)
+    pair = journey.pair_difference(st_u, st_p, 0.1)
+    assert pair["raster"].shape == (tables.N_POPULATIONS, 1000)
+    assert list(zip(*np.nonzero(pair["raster"]))) == [(a, 3)]
+    assert pair["differences_before_arrival"] == 1  # 0.35 ms < the 1 ms the extra spike takes to reach p*
+    assert pair["first_difference_ms"][tables.area_index("cuneus")] == pytest.approx(0.3)
 
 
-def test_f7_without_runs_is_partial_and_deterministic(tmp_path):
-    first = f7.build(out_dir=tmp_path / "a")
-    second = f7.build(out_dir=tmp_path / "b")
-    assert first.status == "partial" and first.values["placeholder_panels"] == ["A", "B", "C"]
-    meta = read_sidecar(first)
-    assert meta["status"] == "partial" and [m["panel"] for m in meta["missing"]] == ["A", "B", "C"]
-    assert meta["graph"]["network"] == "NET-full" and meta["graph"]["unreachable"] == []
-    assert sha256_file(first.paths["png"]) == sha256_file(second.paths["png"])
-    assert sha256_file(first.paths["pdf"]) == sha256_file(second.paths["pdf"])
+def test_f7_without_journeys_is_partial_and_deterministic(tmp_path):
+    first = f7.build(out_dir=tmp_path / "a", inputs=figure_inputs())
+    second = f7.build(out_dir=tmp_path / "b", inputs=figure_inputs())
+    assert [r.status for r in first] == ["partial", "partial"]
+    assert first[0].values["placeholder_panels"] == ["A", "B", "C", "D", "E"]
+    meta = read_sidecar(first[0])
+    assert meta["status"] == "partial" and [m["panel"] for m in meta["missing"]] == ["A", "B", "C", "D", "E"]
+    for a, b in zip(first, second):
+        assert sha256_file(a.paths["png"]) == sha256_file(b.paths["png"])
+        assert sha256_file(a.paths["pdf"]) == sha256_file(b.paths["pdf"])
 
 
 # ---------------------------------------------------------------------------------------------
 # F7, F8, S-MF from simulated runs
 
 
-def test_f7_difference_raster_of_a_real_pair(pair, tmp_path):
-    result = f7.build(out_dir=tmp_path / "ground", runs=pair)
-    assert result.status == "partial" and result.values["placeholder_panels"] == ["B"]
-    raster = result.values["rasters"]["ground"]
-    n_bins = round((f7.WINDOW_MS[1] - f7.WINDOW_MS[0]) / f7.BIN_MS)
-    arrival_bins = round(1.0 / f7.BIN_MS)  # the extra spike reaches p* 1 ms after it is emitted
-    assert raster.shape == (tables.N_POPULATIONS, n_bins)
-    assert not raster[:, :arrival_bins].any()
-    assert raster[:, arrival_bins:].any()
-    assert raster[tables.population_index(*f7.PERTURBED_POPULATION)].any()  # the forced spike itself
-    meta = read_sidecar(result)["pairs"]["ground"]
-    assert meta["identical_before_perturbation"] and meta["differences_before_arrival"] == 0
-    assert meta["perturbation_times_ms"] == [f7.WINDOW_MS[0]]
+@pytest.fixture(scope="module")
+def journey_path(pair, network_file):
+    """The journey file of the simulated ground pair, written by ``humam journey`` as the pipeline does."""
+    from humam import cli, layout
 
-    # both states given (the ground pair standing in for the best-fit one), 1 ms bins: scaled
-    both = dict(pair, perturbation_best_unperturbed=pair["perturbation_ground_unperturbed"],
-                perturbation_best_perturbed=pair["perturbation_ground_perturbed"])
-    coarse = f7.build(out_dir=tmp_path / "both", runs=both, bin_ms=1.0)
-    assert coarse.status == "scaled" and coarse.missing == []
+    unperturbed, perturbed = pair["perturbation_ground_unperturbed"], pair["perturbation_ground_perturbed"]
+    assert cli.main(["journey", str(unperturbed), str(perturbed), "--network", str(network_file("network_only")),
+                     "--force"]) == 0
+    return layout.journey_file(layout.RunFolder(perturbed), layout.RunFolder(unperturbed))
+
+
+def test_f7_journey_of_a_real_pair(pair, journey_path, net):
+    from humam.network_file import load_network
+    from humam.spikefile import read_spike_trains
+
+    data = journey.read_journey(journey_path)
+    folders = {k: pair[f"perturbation_ground_{k}"] for k in ("unperturbed", "perturbed")}
+    run_net = load_network(folders["unperturbed"].parent / "network.h5")
+    trains = {k: read_spike_trains(folder / "spikes.h5", run_net.neuron_numbers) for k, folder in folders.items()}
+    fine = data[journey.bin_key(0.1)]
+    raster = fine["raster"]
+    n_bins = round((journey.WINDOW_MS[1] - journey.WINDOW_MS[0]) / 0.1)
+    assert raster.shape == (tables.N_POPULATIONS, n_bins) and raster.dtype == bool
+    # recounted here: spikes per population and 0.1 ms bin of [2000, 2100) in each run
+    counts = {}
+    for key, st in trains.items():
+        in_window = (st.times_ms >= 2000.0) & (st.times_ms < 2100.0)
+        b = np.floor((st.times_ms[in_window] - 2000.0) / 0.1 + 1e-9).astype(int)
+        counts[key] = np.zeros((tables.N_POPULATIONS, n_bins), dtype=int)
+        np.add.at(counts[key], (st.spike_population[in_window], b), 1)
+    np.testing.assert_array_equal(raster, counts["unperturbed"] != counts["perturbed"])
+    arrival_bins = round(1.0 / 0.1)  # the extra spike reaches p* 1 ms after it is emitted
+    assert not raster[:, :arrival_bins].any() and fine["differences_before_arrival"] == 0
+    assert raster[tables.population_index(*journey.PERTURBED_POPULATION)].any()  # the forced spike itself
+    # before the extra spike the two runs are the same, spike for spike
+    early = {k: st.times_ms < 2000.0 for k, st in trains.items()}
+    assert data["pair"]["identical_before_perturbation"]
+    np.testing.assert_array_equal(trains["unperturbed"].times_ms[early["unperturbed"]],
+                                  trains["perturbed"].times_ms[early["perturbed"]])
+    np.testing.assert_array_equal(data["pair"]["simulated"], run_net.neuron_numbers > 0)
+    # the 1 ms raster differs where a 1 ms bin's counts differ; that needs a differing 0.1 ms bin within it
+    coarse = data[journey.bin_key(1.0)]["raster"]
+    assert coarse.shape == (tables.N_POPULATIONS, n_bins // 10) and not coarse[:, 0].any()
+    np.testing.assert_array_equal(coarse, counts["unperturbed"].reshape(tables.N_POPULATIONS, -1, 10).sum(axis=2)
+                                  != counts["perturbed"].reshape(tables.N_POPULATIONS, -1, 10).sum(axis=2))
+    assert not (coarse & ~raster.reshape(tables.N_POPULATIONS, -1, 10).any(axis=2)).any()
+    # distances are those of the full-scale network, the first difference per area that of the raster
+    full = journey.graph_distances(net)
+    np.testing.assert_array_equal(data["graph"]["delay_ms"], full["delay_ms"])
+    np.testing.assert_array_equal(data["graph"]["hops"], full["hops"])
+    np.testing.assert_array_equal(fine["first_difference_ms"], journey.first_difference_by_area(raster, 0.1))
+    own = journey.graph_distances(run_net)
+    assert data["run_graph"]["n_edges"] == int((run_net.synapses > 0).sum()) == own["n_edges"]
+    assert data["runs"]["perturbed"]["perturbation_times_ms"].tolist() == [journey.WINDOW_MS[0]]
+    assert data["runs"]["unperturbed"]["perturbation_times_ms"].size == 0
+    assert data["runs"]["perturbed"]["n_scaling"] == 0.002
+
+
+def test_f7_draws_the_journeys(journey_path, tmp_path):
+    data = journey.read_journey(journey_path)
+    fine, coarse = f7.build(out_dir=tmp_path / "ground", inputs=figure_inputs(journey={"ground": journey_path}))
+    assert fine.status == "partial" and fine.values["placeholder_panels"] == ["B"]
+    np.testing.assert_array_equal(fine.values["rasters"]["ground"], data[journey.bin_key(0.1)]["raster"])
+    meta = read_sidecar(fine)["pairs"]["ground"]
+    assert meta["identical_before_perturbation"] and meta["differences_before_arrival"] == 0
+    assert meta["perturbation_times_ms"] == [journey.WINDOW_MS[0]]
     assert Path(coarse.paths["png"]).name == "fig07_spike_journey_bin1ms.png"
-    raster_1ms = coarse.values["rasters"]["best"]
-    assert raster_1ms.shape == (tables.N_POPULATIONS, n_bins // 10) and not raster_1ms[:, 0].any()
-    # a population differs in a 1 ms bin whenever it differs in one of the bin's ten 0.1 ms bins, unless
-    # the count changes within the bin cancel out; they cannot appear where no 0.1 ms bin differs
-    assert not (raster_1ms & ~raster.reshape(tables.N_POPULATIONS, -1, 10).any(axis=2)).any()
+
+    # both states given (the ground journey standing in for the best-fit one): drawn from down-scaled runs
+    both = figure_inputs(journey={"ground": journey_path, "best": journey_path})
+    fine, coarse = f7.build(out_dir=tmp_path / "both", inputs=both)
+    assert fine.status == coarse.status == "scaled" and fine.missing == coarse.missing == []
+    np.testing.assert_array_equal(coarse.values["rasters"]["best"], data[journey.bin_key(1.0)]["raster"])
     assert "not the full-scale regime" in read_sidecar(coarse)["pairs"]["best"]["scale_banner"]
+    assert read_sidecar(fine)["graph"]["unreachable"] == []
 
 
 @pytest.fixture(scope="module")

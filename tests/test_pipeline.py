@@ -126,45 +126,85 @@ def test_the_hpc_profile_can_be_listed_on_a_laptop(tmp_path):
     assert not any(tmp_path.glob("*/network.h5"))  # listing builds nothing
 
 
-def test_downscaling_validation_figure_compares_with_the_full_scale_theory(pipeline_runs, tmp_path):
-    from humam import network_file
+def test_downscaling_validation_figure_compares_with_the_full_scale_theory(pipeline_runs, analysed, network_file,
+                                                                           tmp_path):
+    from humam import layout, network_file as nf, parameters
     from paper_figures import figV_downscaling
 
+    sys.path.insert(0, str(ROOT / "tests"))
+    from helpers import figure_inputs
+
     folder = pipeline_runs["ground_state"]
-    result = figV_downscaling.build(tmp_path, {"linear_0.01": folder})
+    files = analysed({"linear_0.01": folder})
+    # the theories as the task graph computes them: the full-scale network's to its fixed point, and the
+    # run's down-scaled network's with its DC drive, also to its fixed point (both with their stability)
+    full_network = network_file("network_only")
+    assert cli.main(["theory", "--experiment", "ground_state", "--until-converged",
+                     "--out", str(full_network.parent.parent)]) == 0
+    full_path = layout.Layout(full_network.parent.parent).theory_file(
+        parameters.set_dotted(parameters.resolve("ground_state"), "theory.until_converged", True))
+    assert cli.main(["theory", "--experiment", "ground_state", "--n-scaling", "0.002", "--k-scaling", "0.002",
+                     "--set", "theory.include_dc=true", "--set", "theory.until_converged=true",
+                     "--out", str(folder.parent.parent)]) == 0
+    own_params = parameters.resolve("ground_state")
+    for key, value in (("network.downscaling.n_scaling", 0.002), ("network.downscaling.k_scaling", 0.002),
+                       ("theory.include_dc", True), ("theory.until_converged", True)):
+        own_params = parameters.set_dotted(own_params, key, value)
+    own_path = layout.Layout(folder.parent.parent).theory_file(own_params)
+    assert own_path.parent == folder.parent  # beside the run's network
+    family = analysis.CHI_SCAN_MAIN_FOLDER
+    assert cli.main(["chi-scan", family, "--out", str(tmp_path)]) == 0
+    inputs = figure_inputs(run={"linear_0.01": files["linear_0.01"]}, network={"full": full_network},
+                           theory={"full": full_path, "linear_0.01": own_path},
+                           chi_scan={family: layout.Layout(tmp_path).chi_scan_file(family)})
+    result = figV_downscaling.build(tmp_path, inputs)
     assert result.status == "partial" and {m["panel"] for m in result.missing} == set(figV_downscaling.RUN_NAMES) - {
         "linear_0.01"}
     values = result.values["linear_0.01"]
-    # the ratio is the run's neuron-weighted rate after the transient over the full-scale theory's
-    net = network_file.load_network(folder.parent / "network.h5")
+    # the simulated rate: every spike of the analysis window [500 ms, t_sim) over all neurons (NEST stamps
+    # spikes at the end of a step, so spikes at exactly t_sim occur; they lie outside the window)
+    net = nf.load_network(folder.parent / "network.h5")
     st = analysis.read_spike_trains(folder / "spikes.h5", net.neuron_numbers)
-    t_start = min(figV_downscaling.TRANSIENT_MS, st.t_sim_ms / 2)
-    rates = analysis.population_mean_rates(st, t_start, st.t_sim_ms)
-    present = net.nonempty
-    weighted = np.sum(rates[present] * net.neuron_numbers[present]) / net.neuron_numbers.sum()
+    t_start = parameters.load_defaults()["analysis"]["t_start_ms"]
+    assert values["window_ms"] == [t_start, st.t_sim_ms]
+    duration_s = (st.t_sim_ms - t_start) / 1000.0
+    in_window = (st.times_ms >= t_start) & (st.times_ms < st.t_sim_ms)
+    weighted = np.count_nonzero(in_window) / net.neuron_numbers.sum() / duration_s
     assert values["neuron_weighted_rate_hz"] == pytest.approx(weighted)
-    full = result.values["full_scale"]["neuron_weighted_rate_hz"]
+    full_net = nf.load_network(full_network)
+    full_rates = theory.read_theory(full_path).rates_hz
+    full = np.sum(full_rates * full_net.neuron_numbers) / full_net.neuron_numbers.sum()
+    assert result.values["full_scale"]["neuron_weighted_rate_hz"] == pytest.approx(full)
     assert values["rate_ratio"] == pytest.approx(weighted / full)
     assert values["scaling_type"] == "linear" and values["n_scaling"] == 0.002
     # the published down-scaling runs far above the full-scale theory (model §6.4)
     assert values["rate_ratio"] > 10
+    # stability: the full scale at its fixed point, the down-scaled network (with DC) at the full-scale rates
+    full_check = theory.stability(full_net, full_rates)
+    assert result.values["full_scale"]["leading_eigenvalue"][0] == pytest.approx(full_check["leading_eigenvalue"].real)
     assert result.values["full_scale"]["leading_eigenvalue"][0] < 1
+    check = theory.stability(net, net.full_scale_rates_hz, include_dc=True)
+    assert values["stability_at"] == "full_scale_rates" and values["stability_includes_dc"]
+    assert values["leading_eigenvalue"][0] == pytest.approx(check["leading_eigenvalue"].real)
+    assert values["stable"] is check["stable"]
+    assert values["mean_field_max_relative_residual"] == pytest.approx(check["max_relative_residual"])
     # the down-scaled network's own theory (with its DC) is converged and also far above the full scale
-    assert values["theory_includes_dc"] and values["own_theory_converged"]
+    own = theory.read_theory(own_path)
+    own_weighted = np.sum(own.rates_hz * net.neuron_numbers) / net.neuron_numbers.sum()
+    assert values["theory_includes_dc"] and values["own_theory_converged"] and own.options["include_dc"]
+    assert values["own_theory_neuron_weighted_rate_hz"] == pytest.approx(own_weighted)
     assert values["own_theory_rate_ratio"] > 10
-    assert values["own_theory_rate_ratio"] == pytest.approx(values["own_theory_neuron_weighted_rate_hz"] / full)
-    assert values["simulated_over_own_theory"] == pytest.approx(weighted / values["own_theory_neuron_weighted_rate_hz"])
+    assert values["own_theory_rate_ratio"] == pytest.approx(own_weighted / full)
+    assert values["simulated_over_own_theory"] == pytest.approx(weighted / own_weighted)
     # the run's rate in the sampled area, counted directly from the spikes
     area = tables.area_index(analysis.CHI_SCAN_SAMPLE_AREA)
-    in_area = (st.spike_population // tables.N_POPULATIONS_PER_AREA == area) & (st.times_ms >= t_start)
+    in_area = (st.spike_population // tables.N_POPULATIONS_PER_AREA == area) & in_window
     n_area = net.neuron_numbers.reshape(tables.N_AREAS, -1)[area].sum()
-    area_rate = np.count_nonzero(in_area) / n_area / ((st.t_sim_ms - t_start) / 1000.0)
+    area_rate = np.count_nonzero(in_area) / n_area / duration_s
     assert values["sampled_area_rate_hz"] == pytest.approx(area_rate)
     # the published full-scale simulation of that area: every shipped sample counted, over all its neurons
     reference = result.values["full_scale"]["simulation_reference"]
     samples = analysis.load_chi_scan_samples(analysis.CHI_SCAN_MAIN_FOLDER)["rates"]["groundstate"]
-    full_net, full_rates = figV_downscaling.full_scale_fixed_point(json.loads(
-        json.loads((folder / "run.json").read_text())["parameters"]))
     n_area_full = full_net.neuron_numbers.reshape(tables.N_AREAS, -1)[area].sum()
     assert reference["simulated_rate_hz"] * 5 * n_area_full == pytest.approx(samples.sum())
     area_pops = slice(area * tables.N_POPULATIONS_PER_AREA, (area + 1) * tables.N_POPULATIONS_PER_AREA)

@@ -225,8 +225,13 @@ def test_solve_ivp_agrees_with_odeint(base_net, default_result):
     assert rel.max() < 2e-4  # spec: within 0.01 %
 
 
-def test_until_converged_reaches_pickle(base_net, default_result, pickle_rates):
-    r = theory.theory_rates(base_net, until_converged=True)
+@pytest.fixture(scope="module")
+def converged_result(base_net):
+    return theory.theory_rates(base_net, until_converged=True)
+
+
+def test_until_converged_reaches_pickle(base_net, default_result, pickle_rates, converged_result):
+    r = converged_result
     nz = r.nonempty
     assert r.converged is True
     assert r.options["until_converged"] is True
@@ -267,3 +272,60 @@ def test_write_read_roundtrip(tmp_path, default_result):
     assert theory.read_theory_attrs(path) == {"label": "base", "chi": 1.0}
     with pytest.raises(ValueError, match="reserved"):
         theory.write_theory(default_result, path, {"options": "x"})
+
+
+# ---------------------------------------------------------------------------------------------
+# Stability recorded with the rates
+
+
+def _eigenvalues(net, rates_hz, include_dc=False):
+    """Eigenvalues of d phi_i / d nu_j, by central differences written out here."""
+    inputs = theory.theory_inputs(net, include_dc=include_dc)
+    nu = np.asarray(rates_hz, dtype=float)[inputs.index]
+    jac = np.empty((nu.size, nu.size))
+    for j in range(nu.size):
+        step = 1e-6 * max(nu[j], 1e-3)
+        up, down = nu.copy(), nu.copy()
+        up[j] += step
+        down[j] -= step
+        jac[:, j] = (theory.phi(inputs, up) - theory.phi(inputs, down)) / (2 * step)
+    return np.linalg.eigvals(jac)
+
+
+def test_full_scale_stability_is_recorded_at_the_converged_rates(base_net, default_result, converged_result,
+                                                                 pickle_rates, tmp_path):
+    assert theory.network_stability(base_net, default_result) is None  # published: not converged, no check
+    check = theory.network_stability(base_net, converged_result)
+    assert check["at"] == "converged_rates" and check["include_dc"] is False
+    np.testing.assert_array_equal(check["rates_hz"], converged_result.rates_hz)
+    eigenvalues = _eigenvalues(base_net, pickle_rates)
+    leading = eigenvalues[np.argmax(eigenvalues.real)]
+    assert check["leading_eigenvalue"].real == pytest.approx(leading.real, rel=1e-4)
+    assert check["stable"] is bool(leading.real < 1) is True
+    assert check["max_relative_residual"] <= theory.CONVERGENCE_RTOL
+    path = theory.write_theory(converged_result, tmp_path / "theory.h5", {"label": "base"}, stability=check)
+    back = theory.read_theory_stability(path)
+    assert back["leading_eigenvalue"] == check["leading_eigenvalue"] and back["stable"] is True
+    assert back["max_relative_residual"] == check["max_relative_residual"] and back["at"] == "converged_rates"
+    np.testing.assert_array_equal(back["rates_hz"], converged_result.rates_hz)
+    assert theory.read_theory_attrs(path) == {"label": "base"}
+    assert theory.read_theory_stability(theory.write_theory(default_result, tmp_path / "published.h5")) is None
+
+
+def test_downscaled_stability_is_recorded_at_the_full_scale_rates(pickle_rates):
+    params = parameters.resolve()["network"]
+    params["downscaling"].update(n_scaling=0.002, k_scaling=0.002, scaling_type="linear")
+    net = build.build_network(params)
+    np.testing.assert_allclose(net.full_scale_rates_hz, pickle_rates)  # linear: the shipped fixed point
+    for include_dc in (False, True):
+        result = theory.theory_rates(net, include_dc=include_dc)
+        check = theory.network_stability(net, result)
+        assert check["at"] == "full_scale_rates" and check["include_dc"] is include_dc
+        np.testing.assert_array_equal(check["rates_hz"], net.full_scale_rates_hz)
+        eigenvalues = _eigenvalues(net, net.full_scale_rates_hz, include_dc)
+        leading = eigenvalues[np.argmax(eigenvalues.real)]
+        assert check["leading_eigenvalue"].real == pytest.approx(leading.real, rel=1e-4)
+        assert check["stable"] is bool(leading.real < 1)
+        inputs = theory.theory_inputs(net, include_dc=include_dc)
+        nu = net.full_scale_rates_hz[inputs.index]
+        assert check["max_relative_residual"] == pytest.approx(np.max(np.abs(theory.phi(inputs, nu) - nu) / nu))

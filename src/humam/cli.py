@@ -4,6 +4,8 @@
     humam simulate NETWORK_H5_OR_EXPERIMENT [--t-sim MS] [--seed N] [--threads N] [--out DIR] [--progress]
     humam analyse RUN_FOLDER_OR_EXPERIMENT [--profile P] [--out DIR]
     humam theory [--experiment NAME_OR_PATH] [--until-converged] [--out DIR]
+    humam journey UNPERTURBED_RUN_FOLDER PERTURBED_RUN_FOLDER --network NETWORK_H5
+    humam chi-scan FAMILY [--out DIR]
     humam plan [--profile hpc] [--scale S] [--memory-per-node-gb G] [--cores-per-node C]
     humam data verify
     humam experiments
@@ -323,13 +325,66 @@ def _cmd_theory(args) -> int:
                  "parameters": parameters.canonical_json(params["network"]),
                  "theory_parameters": parameters.canonical_json(params["theory"]),
                  "provenance": json.dumps(provenance.record(), sort_keys=True)}
-        theory.write_theory(result, target, attrs)
+        theory.write_theory(result, target, attrs, stability=theory.network_stability(net, result))
         n = net.neuron_numbers
         rates = result.rates_hz[n > 0]
         weighted = float((result.rates_hz * n).sum() / n.sum())
         _log(f"{label}: theory rates at pseudo-time {result.times[-1]:g}: mean over populations {rates.mean():.6f} "
              f"spikes/s (neuron-weighted {weighted:.6f}), range {rates.min():.3g}-{rates.max():.3g}; "
              f"wrote {target}")
+    return 0
+
+
+def _cmd_journey(args) -> int:
+    import numpy as np
+
+    from . import layout, network_file, run_record
+    from .analysis import journey
+
+    unperturbed, perturbed = layout.RunFolder(Path(args.unperturbed)), layout.RunFolder(Path(args.perturbed))
+    digests = {run.path: run_record.check_run_network(run.path) for run in (unperturbed, perturbed)}
+    network = Path(args.network)
+    if not network.is_file():
+        raise ParameterError(f"Network file {network} does not exist; build it with 'humam network' (or doit).")
+    target = layout.journey_file(perturbed, unperturbed)
+    if not args.force and _readable(target, journey.read_journey_attrs):
+        _log(f"up to date: {target}")
+        return 0
+    result = journey.compare_runs(unperturbed.path, perturbed.path, network)
+    times = {key: list(result["runs"][key]["perturbation_times_ms"]) for key in ("unperturbed", "perturbed")}
+    if times["unperturbed"]:
+        log.warning(f"the unperturbed run {unperturbed.path} carries perturbations at {times['unperturbed']} ms")
+    if times["perturbed"] != [float(result["window_ms"][0])]:
+        log.warning(f"the perturbed run {perturbed.path} has perturbations at {times['perturbed']} ms, expected "
+                    f"one at {result['window_ms'][0]:g} ms")
+    attrs = {"unperturbed_run": str(unperturbed.path), "perturbed_run": str(perturbed.path),
+             "unperturbed_network_digest": digests[unperturbed.path],
+             "perturbed_network_digest": digests[perturbed.path],
+             "network": str(network), "network_digest": network_file.content_digest(network),
+             "net_hash": network_file.read_network_attrs(network).get("net_hash", "")}
+    journey.write_journey(result, target, attrs)
+    fine = result[journey.bin_key(journey.BIN_WIDTHS_MS[0])]
+    reached = int(np.isfinite(fine["first_difference_ms"]).sum())
+    _log(f"journey: {int(fine['raster'].sum())} differing {fine['bin_ms']:g} ms bins, {reached} of "
+         f"{len(fine['first_difference_ms'])} areas reached in {result['window_ms'][1] - result['window_ms'][0]:g} ms; "
+         f"wrote {target}")
+    return 0
+
+
+def _cmd_chi_scan(args) -> int:
+    from . import layout
+    from .analysis import chi_scan
+
+    family = chi_scan.chi_scan_name(args.family)
+    target = layout.Layout(Path(args.out)).chi_scan_file(family)
+    if not args.force and _readable(target, chi_scan.read_chi_scan_statistics_attrs):
+        _log(f"{family}: up to date: {target}")
+        return 0
+    statistics = chi_scan.chi_scan_statistics(family)
+    chi_scan.write_chi_scan_statistics(statistics, target)
+    experimental = statistics["experimental_fc"]
+    _log(f"{family}: {len(statistics['chi'])} values of chi; experimental FC "
+         f"{'compared' if experimental['available'] else 'unavailable'}; wrote {target}")
     return 0
 
 
@@ -530,6 +585,21 @@ def build_parser() -> argparse.ArgumentParser:
     theo.add_argument("--out", default="out", help="output root: OUT/<net_hash>/theory-<theory_hash>.h5")
     theo.add_argument("--force", action="store_true", help="recompute even if the output exists")
     theo.set_defaults(func=_cmd_theory)
+
+    jour = commands.add_parser("journey", help="spike journey of a perturbed run against its unperturbed twin")
+    jour.add_argument("unperturbed", metavar="UNPERTURBED_RUN_FOLDER", help="OUT/<net_hash>/<sim_hash> of the unperturbed run")
+    jour.add_argument("perturbed", metavar="PERTURBED_RUN_FOLDER", help="OUT/<net_hash>/<sim_hash> of the perturbed run")
+    jour.add_argument("--network", required=True, metavar="NETWORK_H5",
+                      help="network.h5 whose graph distances order the populations (the full-scale network)")
+    jour.add_argument("--force", action="store_true", help="recompute even if the output exists")
+    jour.set_defaults(func=_cmd_journey)
+
+    chi = commands.add_parser("chi-scan", help="statistics of a shipped chi-scan family (OUT/chi_scan/FAMILY.h5)")
+    chi.add_argument("family", metavar="FAMILY", help="a shipped chi-scan family, e.g. lichtman_chii2_different_seed "
+                                                      "(simulated_data/scaling_experiment_FAMILY)")
+    chi.add_argument("--out", default="out", help="output root: OUT/chi_scan/FAMILY.h5")
+    chi.add_argument("--force", action="store_true", help="recompute even if the output exists")
+    chi.set_defaults(func=_cmd_chi_scan)
 
     plan = commands.add_parser("plan", help="nodes, processes, threads, memory per node and expected time of a run "
                                             "(a dry run: nothing is simulated)")

@@ -480,6 +480,23 @@ def stability(net: Network, rates_hz, include_dc: bool = False) -> dict:
     return {"leading_eigenvalue": leading, "stable": bool(leading.real < 1.0), "max_relative_residual": residual}
 
 
+def network_stability(net: Network, result: TheoryResult) -> dict | None:
+    """The stability check a theory file records beside ``result`` (the theory of ``net``), with the
+    result's ``include_dc`` option: for a down-scaled network (``net.full_scale_rates_hz`` given), at
+    the full-scale rates of its DC compensation (is the full-scale state a stable fixed point of the
+    down-scaled theory?); for a full-scale network whose theory ran ``until_converged``, at its own
+    converged rates; else None. Returns :func:`stability` with ``at`` ("full_scale_rates" or
+    "converged_rates"), ``rates_hz`` (272,) and ``include_dc``."""
+    include_dc = bool(result.options.get("include_dc", False))
+    if net.full_scale_rates_hz is not None:
+        at, rates = "full_scale_rates", np.asarray(net.full_scale_rates_hz, dtype=float)
+    elif result.options.get("until_converged"):
+        at, rates = "converged_rates", np.asarray(result.rates_hz, dtype=float)
+    else:
+        return None
+    return {**stability(net, rates, include_dc=include_dc), "at": at, "rates_hz": rates, "include_dc": include_dc}
+
+
 # ---------------------------------------------------------------------------------------------
 # Output
 
@@ -501,11 +518,15 @@ _DATASETS = {"rates_hz": "spikes/s", "trajectory_hz": "spikes/s", "times": "pseu
              "sigma_mV": "mV", "tau_s_ms": "ms", "residual_hz": "spikes/s", "nonempty": ""}
 
 
-def write_theory(result: TheoryResult, path: str | Path, attrs: dict | None = None) -> Path:
+def write_theory(result: TheoryResult, path: str | Path, attrs: dict | None = None,
+                 stability: dict | None = None) -> Path:
     """Write ``result`` to one HDF5 file, atomically (temporary file in the same folder + ``os.replace``).
 
     Datasets are named like the :class:`TheoryResult` fields (units in a ``units`` attribute); the
     options are a JSON file attribute; ``attrs`` (e.g. parameters and provenance) become file attributes.
+    ``stability`` (from :func:`network_stability`) is stored in the group ``stability``: datasets
+    ``leading_eigenvalue`` (real, imaginary part), ``max_relative_residual``, ``stable`` and ``rates_hz``,
+    attributes ``at`` and ``include_dc`` (read back by :func:`read_theory_stability`).
     """
     from .h5io import atomic_h5
 
@@ -520,6 +541,15 @@ def write_theory(result: TheoryResult, path: str | Path, attrs: dict | None = No
             dset = h5.create_dataset(name, data=np.asarray(getattr(result, name)))
             dset.attrs["units"] = units
         h5["population_keys"] = np.array(["/".join(key) for key in tables.POPULATIONS], dtype=object)
+        if stability is not None:
+            group = h5.create_group("stability")
+            leading = complex(stability["leading_eigenvalue"])
+            group["leading_eigenvalue"] = np.array([leading.real, leading.imag])
+            group["max_relative_residual"] = float(stability["max_relative_residual"])
+            group["stable"] = bool(stability["stable"])
+            group.create_dataset("rates_hz", data=np.asarray(stability["rates_hz"], dtype=float)).attrs["units"] = "spikes/s"
+            group.attrs["at"] = str(stability["at"])
+            group.attrs["include_dc"] = bool(stability["include_dc"])
     return Path(path)
 
 
@@ -536,6 +566,22 @@ def read_theory(path: str | Path) -> TheoryResult:
         converged = {"none": None, "true": True, "false": False}[str(h5.attrs["converged"])]
     values["nonempty"] = values["nonempty"].astype(bool)
     return TheoryResult(**values, options=options, converged=converged)
+
+
+def read_theory_stability(path: str | Path) -> dict | None:
+    """The stability check stored by :func:`write_theory` (``leading_eigenvalue`` complex,
+    ``max_relative_residual``, ``stable``, ``rates_hz``, ``at``, ``include_dc``), or None if the file
+    records none (a full-scale theory stopped at the published pseudo-time)."""
+    from .h5io import open_h5
+
+    with open_h5(path, FILE_TYPE, FORMAT_VERSION, fix=_FIX) as h5:
+        if "stability" not in h5:
+            return None
+        group = h5["stability"]
+        real, imag = group["leading_eigenvalue"][()]
+        return {"leading_eigenvalue": complex(real, imag), "max_relative_residual": float(group["max_relative_residual"][()]),
+                "stable": bool(group["stable"][()]), "rates_hz": group["rates_hz"][()], "at": str(group.attrs["at"]),
+                "include_dc": bool(group.attrs["include_dc"])}
 
 
 def read_theory_attrs(path: str | Path) -> dict:

@@ -9,8 +9,10 @@ are thin wrappers around them.
 Modules: :mod:`.spike_trains` (the spike table), :mod:`.statistics` (rates, CV ISI, LvR, correlation
 coefficients, histograms, raster samples, KS rate similarity), :mod:`.currents` (synaptic currents),
 :mod:`.bold` (Balloon–Windkessel), :mod:`.fc` (functional connectivity and the comparison with the
-experimental FC), :mod:`.hierarchy` (temporal hierarchy of the areas from their rates), :mod:`.chi_scan` (the shipped χ-scan statistics) and :mod:`.run` (the analysis of
-one run and ``analysis.h5``). The spike file is read by :mod:`humam.spikefile`. The parameters are
+experimental FC), :mod:`.hierarchy` (temporal hierarchy of the areas from their rates),
+:mod:`.chi_scan` (the shipped χ-scan statistics and their file), :mod:`.journey` (the spike journey
+of a perturbation pair and its file) and :mod:`.run` (the analysis of one run and
+``analysis.h5``). The spike file is read by :mod:`humam.spikefile`. The parameters are
 the ``analysis`` section of ``defaults.yaml``.
 
 Conventions (spec §8.1, quirks Q14–Q19):
@@ -41,10 +43,13 @@ from .chi_scan import (
     area_mean_rate_from_samples,
     chi_scan_name,
     chi_scan_samples_from_spikes,
+    chi_scan_statistics,
     load_chi_scan,
     load_chi_scan_fc,
     load_chi_scan_samples,
+    read_chi_scan_statistics,
     recompute_chi_scan_ks,
+    write_chi_scan_statistics,
 )
 from .currents import area_synaptic_currents, causal_convolve, current_kernel, source_tau_syn_ms
 from .fc import (
@@ -61,6 +66,7 @@ from .fc import (
     subject_fc,
 )
 from . import hierarchy
+from .journey import compare_runs, read_journey, write_journey
 from .run import (
     FILE_TYPE,
     FORMAT_VERSION,
@@ -100,13 +106,15 @@ __all__ = [
     "FMRI_ARRAY", "FMRI_LH_ROWS", "FMRI_RH_ROWS", "FMRI_ROIS", "FORMAT_VERSION", "SpikeTrains", "analyse_run",
     "analyse_spike_trains", "analysis_window_ms", "area_mean_rate_from_samples", "area_mean_rates",
     "area_synaptic_currents", "balloon_windkessel", "bin_index", "bold_signals", "bold_steady_state",
-    "causal_convolve", "chi_scan_name", "chi_scan_samples_from_spikes", "compare_with_experimental_fc",
+    "causal_convolve", "chi_scan_name", "chi_scan_samples_from_spikes", "chi_scan_statistics", "compare_runs",
+    "compare_with_experimental_fc",
     "correlation_coefficients", "current_kernel", "experimental_fc", "fc_matrix", "fc_similarity", "fc_vector",
     "grouped_histograms", "hierarchy", "individual_rates", "interpolate_linear_extrapolate", "interval_statistics",
     "ks_rate_similarity", "ks_similarity", "load_chi_scan", "load_chi_scan_fc", "load_chi_scan_samples",
     "load_experimental_fc", "load_mfc_baseline_rates", "mean_pairwise_correlation", "population_counts",
-    "population_mean_rates", "population_spike_counts", "population_table", "raster_sample", "raster_window_ms", "rate_histograms",
-    "read_analysis", "read_analysis_attrs", "read_spike_trains", "recompute_chi_scan_ks", "resolve_params",
+    "population_mean_rates", "population_spike_counts", "population_table", "raster_sample", "raster_window_ms",
+    "rate_histograms", "read_analysis", "read_analysis_attrs", "read_chi_scan_statistics", "read_journey",
+    "read_spike_trains", "recompute_chi_scan_ks", "resolve_params",
     "source_tau_syn_ms", "spike_count_histograms", "spike_irregularity", "spike_trains_from_arrays", "subject_fc",
-    "write_analysis",
+    "write_analysis", "write_chi_scan_statistics", "write_journey",
 ]

@@ -163,3 +163,131 @@ def chi_scan_samples_from_spikes(st: SpikeTrains, area: str = CHI_SCAN_SAMPLE_AR
         lvrs.append(stats["lvr"][np.isfinite(stats["lvr"])])
     cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0)  # noqa: E731
     return {"rates": cat(rates), "cv": cat(cvs), "lvr": cat(lvrs)}
+
+
+# ---------------------------------------------------------------------------------------------
+# The statistics of one family, as the pipeline stores them (``humam chi-scan``)
+
+STATISTICS_FILE_TYPE = "humam.chi_scan_statistics"
+STATISTICS_FORMAT_VERSION = 1
+#: The measures of the shipped samples and KS similarities.
+CHI_SCAN_MEASURES = ("rates", "cv", "lvr")
+_SAMPLES = ("groundstate", "bestfit")
+
+
+def _scan_files(name: str) -> list[str]:
+    """Registry paths of the files of a χ-scan folder that :func:`chi_scan_statistics` reads."""
+    files = ["path_to_chi.json"] + [f"ks_{m}_arr.json" for m in CHI_SCAN_MEASURES]
+    files += [f"df_corr_{h}_use_corrcoeff_{flag}.csv" for flag in ("True", "False") for h in ("lh", "rh")]
+    files += [f"{kind}_{m}{suffix}.npy" for m in CHI_SCAN_MEASURES
+              for kind, suffix in (("exp", ""), ("sim", "_groundstate"), ("sim", "_bestfit"))]
+    files += [f"simulated_fc_{s}.csv" for s in _SAMPLES]
+    return [f"simulated_data/{_SCAN_PREFIX}{name}/{f}" for f in files]
+
+
+def _alphabetical(frame) -> np.ndarray:
+    """A 34 x 34 area DataFrame as an array in :data:`humam.tables.AREAS` order (rows and columns)."""
+    areas = list(tables.AREAS)
+    if sorted(map(str, frame.index)) != sorted(areas) or sorted(map(str, frame.columns)) != sorted(areas):
+        raise ParameterError("a shipped FC table does not list the 34 areas as rows and columns.")
+    return frame.loc[areas, areas].to_numpy(dtype=float)
+
+
+def experimental_fc_comparison(simulated_fc: dict[str, np.ndarray], experimental: dict | None = None,
+                               exclude_diagonal: bool = True) -> dict:
+    """The experimental FC (optional 7T fMRI array) and its similarity (Pearson r of the FC vectors,
+    spec §8.11) to each simulated FC of ``simulated_fc`` ({sample: 34 x 34}, alphabetical), per
+    hemisphere. ``experimental`` (from :func:`humam.analysis.fc.load_experimental_fc`) is loaded when
+    None; when it cannot be had the result is ``{"available": False, "reason": ...}``."""
+    from ..errors import DataError
+    from . import fc
+
+    if experimental is None:
+        try:
+            experimental = fc.load_experimental_fc()
+        except DataError as exc:  # missing (OptionalDataMissing) or unusable: reported, never raised
+            return {"available": False, "reason": str(exc)}
+    out = {"available": True, "reason": "", "exclude_diagonal": bool(exclude_diagonal),
+           "lh": np.asarray(experimental["lh"], dtype=float), "rh": np.asarray(experimental["rh"], dtype=float)}
+    out["similarity"] = {sample: {h: fc.fc_similarity(out[h], matrix, exclude_diagonal) for h in ("lh", "rh")}
+                         for sample, matrix in simulated_fc.items()}
+    return out
+
+
+def chi_scan_statistics(family: str, experimental: dict | None = None) -> dict:
+    """Everything the figures show of one shipped χ-scan family, from its shipped files:
+
+    * ``family``, ``folder``; ``chi`` (n,) the χ values (sorted), ``run_id`` (n,);
+    * ``similarity``: (n,) arrays over ``chi`` (NaN where a file has no entry): ``ks_rates``, ``ks_cv``,
+      ``ks_lvr`` (1 - KS, shipped, authoritative), ``pearson_lh/rh`` and ``rmse_similarity_lh/rh``
+      (simulated against experimental FC, shipped; :func:`load_chi_scan`);
+    * ``sample_chi``: the χ of the ``groundstate`` and ``bestfit`` samples;
+    * ``samples``: {measure: {groundstate, bestfit, experiment}} the shipped distributions (rates, CV
+      ISI, LvR of area caudalanteriorcingulate; experiment: Minxha et al. 2020);
+    * ``ks_recomputed``: {measure: {sample: chi, recomputed, shipped, difference, matching_chi}}
+      (:func:`recompute_chi_scan_ks`);
+    * ``simulated_fc``: ``areas`` (34,) and the ``groundstate`` / ``bestfit`` synaptic-current FC
+      (34 x 34, alphabetical);
+    * ``experimental_fc``: :func:`experimental_fc_comparison` (``available`` False with a ``reason``
+      when the optional fMRI array cannot be had; ``experimental`` may give it);
+    * ``inputs``: ``path`` and ``sha256`` of every shipped file read.
+    """
+    from .. import data
+
+    name = chi_scan_name(family)
+    scan = load_chi_scan(name)
+    samples = load_chi_scan_samples(name)
+    recomputed = recompute_chi_scan_ks(name)
+    simulated_fc = {sample: _alphabetical(load_chi_scan_fc(name, sample)) for sample in _SAMPLES}
+    files = _scan_files(name)
+    return {
+        "family": name, "folder": f"simulated_data/{_SCAN_PREFIX}{name}",
+        "chi": scan.index.to_numpy(dtype=float), "run_id": scan["run_id"].astype(str).to_numpy(dtype=str),
+        "similarity": {column: scan[column].to_numpy(dtype=float) for column in scan.columns if column != "run_id"},
+        "sample_chi": dict(CHI_SCAN_FOLDERS[name]),
+        "samples": samples,
+        "ks_recomputed": {measure: {sample: {key: float(value) for key, value in recomputed.loc[(measure, sample)].items()}
+                                    for sample in _SAMPLES} for measure in CHI_SCAN_MEASURES},
+        "simulated_fc": {"areas": np.array(tables.AREAS, dtype=str), **simulated_fc},
+        "experimental_fc": experimental_fc_comparison(simulated_fc, experimental),
+        "inputs": {"path": np.array(files, dtype=str), "sha256": np.array([data.sha256_of(data.data_path(f)) for f in files],
+                                                                           dtype=str)},
+    }
+
+
+_STATISTICS_FIX = "compute it again: 'humam chi-scan FAMILY --force' (or the doit task chi_scan)"
+
+
+def write_chi_scan_statistics(statistics: dict, path: str | Path, attrs: dict | None = None) -> Path:
+    """Write ``statistics`` of :func:`chi_scan_statistics` to one HDF5 file, atomically; nested dicts
+    become groups. File attributes: file type, format version, ``family``, provenance and ``attrs``."""
+    from .. import provenance
+    from ..h5io import atomic_h5, attribute_value
+    from .run import _write_tree
+
+    clash = sorted(set(attrs or {}) & {"provenance", "family"})
+    if clash:
+        raise ValueError(f"attribute name {clash[0]!r} is reserved by the chi-scan statistics file format")
+    file_attrs = {"family": statistics["family"], "provenance": json.dumps(provenance.record(), sort_keys=True),
+                  **{k: attribute_value(v) for k, v in (attrs or {}).items()}}
+    with atomic_h5(path, STATISTICS_FILE_TYPE, STATISTICS_FORMAT_VERSION, file_attrs) as h5:
+        _write_tree(h5, statistics)
+    return Path(path)
+
+
+def read_chi_scan_statistics(path: str | Path) -> dict:
+    """Read a file written by :func:`write_chi_scan_statistics` (the tree of
+    :func:`chi_scan_statistics`)."""
+    from ..h5io import open_h5
+    from .run import _read_tree
+
+    with open_h5(path, STATISTICS_FILE_TYPE, STATISTICS_FORMAT_VERSION, fix=_STATISTICS_FIX) as h5:
+        return _read_tree(h5)
+
+
+def read_chi_scan_statistics_attrs(path: str | Path) -> dict:
+    """The file attributes of a chi-scan statistics file."""
+    from ..h5io import open_h5
+
+    with open_h5(path, STATISTICS_FILE_TYPE, STATISTICS_FORMAT_VERSION, fix=_STATISTICS_FIX) as h5:
+        return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in h5.attrs.items()}
