@@ -86,7 +86,7 @@ def _figure_modules() -> dict[str, object]:
     for info in sorted(pkgutil.iter_modules(paper_figures.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"paper_figures.{info.name}")
         spec = getattr(module, "SPEC", None)
-        if isinstance(spec, common.FigureSpec) and (spec.group == "figure" or VALIDATE == "yes"):
+        if isinstance(spec, common.FigureSpec) and spec.stems and (spec.group == "figure" or VALIDATE == "yes"):
             modules[info.name] = module
     return modules
 

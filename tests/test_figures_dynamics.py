@@ -6,7 +6,6 @@ simulated here at N = K = 0.002, F8 and S-MF from its analysis and the pipeline'
 """
 
 import heapq
-import json
 import sys
 from collections import deque
 from pathlib import Path
