@@ -23,7 +23,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from humam import data, tables, theory
-from humam.network import POPULATION_IS_EXCITATORY
+from humam.tables import POPULATION_IS_EXCITATORY
 
 from . import common, style
 

@@ -37,7 +37,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from humam import analysis, tables, theory
-from humam.network import POPULATION_IS_EXCITATORY
+from humam.tables import POPULATION_IS_EXCITATORY
 
 from . import common, style
 

@@ -189,3 +189,33 @@ def test_indegree_matrix_hand_case():
     synapses = np.array([[2, 4, 0], [8, 0, 0], [0, 0, 0]])
     matrix = quantities.area_indegree_matrix(synapses, neurons, np.array([0, 1, 1]), 2)
     np.testing.assert_allclose(matrix, [[1, 2], [2, 0]])
+
+
+#: What a figure module must not use: NEST, the network construction, the simulation, and the
+#: computations of the analysis and theory stages (it reads their outputs instead).
+FORBIDDEN_MODULES = ("nest", "humam.build", "humam.network", "humam.downscaling", "humam.cytoarchitecture",
+                     "humam.connectivity", "humam.simulation", "humam.spikefile")
+FORBIDDEN_CALLS = ("build_network", "assemble_network", "theory_rates", "stability", "jacobian", "network_stability",
+                   "analyse_run", "analyse_spike_trains", "read_spike_trains", "compare_runs", "chi_scan_statistics",
+                   "hierarchy_of_rates", "simulate", "population_mean_rates", "raster_sample")
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "paper_figures").glob("*.py")),
+                         ids=lambda p: p.stem)
+def test_figure_modules_only_read_pipeline_outputs(path):
+    import ast
+
+    tree = ast.parse(path.read_text())
+    imported, called = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+            imported.update(f"{node.module}.{alias.name}" for alias in node.names)
+            called.update(alias.name for alias in node.names)  # an imported function is as good as a call
+        elif isinstance(node, ast.Call):
+            func = node.func
+            called.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
+    assert not {m for m in imported if m.split(".")[0] == "nest" or m in FORBIDDEN_MODULES}, path.name
+    assert not called & set(FORBIDDEN_CALLS), (path.name, called & set(FORBIDDEN_CALLS))
