@@ -1,4 +1,4 @@
-"""Time every analysis metric (spec §8) of one simulation and print per-metric timings and the total.
+"""Time every analysis metric (docs/model.md §8) of one simulation and print per-metric timings and the total.
 
     python benchmarks/bench_analysis.py [RUN] [--network NETWORK_H5] [--repeat 3]
     python benchmarks/bench_analysis.py --scale 0.01 --t-sim 10000      # simulate that run first

@@ -1,4 +1,4 @@
-"""Benchmark of the type-I/II split integrals (spec §4.4) for 34 representative areas.
+"""Benchmark of the type-I/II split integrals (docs/model.md §4.4) for 34 representative areas.
 
 Prints, each run in a fresh Python process:
 

@@ -46,7 +46,7 @@ class FigureResult:
 
 
 def missing_item(panel: str, input_name: str, how: str) -> dict:
-    """A missing-input record; logs a warning (figures.md §1.2)."""
+    """A missing-input record; logs a warning (docs/figures.md §1.2)."""
     log.warning("figure panel %s: not available — missing %s (%s)", panel, input_name, how)
     return {"panel": panel, "input": input_name, "how": how}
 
@@ -57,13 +57,13 @@ def file_input(relpath: str) -> dict:
 
 
 def sidecar(figure_id: str, title: str, inputs: list[dict], status: str, missing: list[dict], **extra) -> dict:
-    """Sidecar metadata of figures.md §1.3."""
+    """Sidecar metadata of docs/figures.md §1.3."""
     return {"id": figure_id, "title": title, "inputs": inputs, "package": "humam", "package_version": humam.__version__,
             "status": status, "missing": missing, **extra}
 
 
 # ---------------------------------------------------------------------------------------------
-# Simulation runs (figures.md §1.4): figures drawn from the pipeline's own runs
+# Simulation runs (docs/figures.md §1.4): figures drawn from the pipeline's own runs
 
 
 
@@ -173,7 +173,7 @@ class RunInput:
 
     @functools.cached_property
     def analysis(self) -> dict:
-        """The run's analysis (model §8), read from its analysis file."""
+        """The run's analysis (docs/model.md §8), read from its analysis file."""
         return reader("run").read_analysis(self.analysis_path)
 
     @property
@@ -190,7 +190,7 @@ class RunInput:
         return float(d["n_scaling"]) == 1.0 and float(d["k_scaling"]) == 1.0
 
     def scale_banner(self) -> str:
-        """Scale note for titles (figures.md §1.4): empty at full scale."""
+        """Scale note for titles (docs/figures.md §1.4): empty at full scale."""
         if self.full_scale:
             return ""
         d = self.downscaling
@@ -199,7 +199,7 @@ class RunInput:
                 f"{self.t_sim_ms / 1000:g} s simulated — not the full-scale regime")
 
     def descriptor(self) -> dict:
-        """Sidecar descriptor of the run (figures.md §1.3)."""
+        """Sidecar descriptor of the run (docs/figures.md §1.3)."""
         d = self.downscaling
         return {"kind": "run", "name": self.name, "experiment": self.run.get("experiment"),
                 "folder": str(self.folder), "net_hash": self.run.get("net_hash"), "sim_hash": self.run.get("sim_hash"),

@@ -1,4 +1,4 @@
-"""F1: model overview (figures.md §4.1) — a programmatic schematic, not the published artwork."""
+"""F1: model overview (docs/figures.md §4.1) — a programmatic schematic, not the published artwork."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""F2: construction of the connectivity (figures.md §4.2), panels A–F, from NET-full."""
+"""F2: construction of the connectivity (docs/figures.md §4.2), panels A–F, from NET-full."""
 
 from __future__ import annotations
 

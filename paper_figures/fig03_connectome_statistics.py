@@ -1,4 +1,4 @@
-"""F3: connectome statistics (figures.md §4.3), panels A–D, from NET-full."""
+"""F3: connectome statistics (docs/figures.md §4.3), panels A–D, from NET-full."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""F4: spike statistics of the ground state, χ = 1 (figures.md §4.4), from the analysis of the pipeline's run ``ground_state``.
+"""F4: spike statistics of the ground state, χ = 1 (docs/figures.md §4.4), from the analysis of the pipeline's run ``ground_state``.
 
 Panels A–C: rasters of caudalanteriorcingulate, pericalcarine and fusiform (the raster sample of the
 analysis); D–F: box plots across areas of the population mean rate, CV ISI and correlation

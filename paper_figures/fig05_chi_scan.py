@@ -1,4 +1,4 @@
-"""F5: χ scan of the main family (figures.md §4.5), from the statistics of the shipped family.
+"""F5: χ scan of the main family (docs/figures.md §4.5), from the statistics of the shipped family.
 
 Drawn from the chi-scan statistics file (``humam chi-scan FAMILY``, the pipeline's task chi_scan;
 :func:`humam.analysis.chi_scan.chi_scan_statistics`). The same builder draws the variant families of
@@ -99,7 +99,7 @@ def build_family(family: str, out_dir, inputs: common.FigureInputs, chi_star: fl
                               groundstate_chi=ground_chi, hemisphere=HEMISPHERE, chi_grid=chis.tolist(),
                               ks_recomputed=statistics["ks_recomputed"],
                               experimental_fc_reason=experimental.get("reason", ""), **extra,
-                              notes="FC diagonal masked; areas in resting-state network order (figures.md §2.4)")
+                              notes="FC diagonal masked; areas in resting-state network order (docs/figures.md §2.4)")
         paths = style.save_figure(fig, Path(out_dir) / stem, meta)
         plt.close(fig)
 

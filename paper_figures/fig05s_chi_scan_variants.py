@@ -1,4 +1,4 @@
-"""F5s: χ-scan variant families (figures.md §4.6), one figure per shipped family, labelled by its name,
+"""F5s: χ-scan variant families (docs/figures.md §4.6), one figure per shipped family, labelled by its name,
 drawn from the family's chi-scan statistics (``humam chi-scan FAMILY``)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""F6: spike statistics of the best fit, χ = 2.5 (figures.md §4.4), from the analysis of the pipeline's run ``best_fit``.
+"""F6: spike statistics of the best fit, χ = 2.5 (docs/figures.md §4.4), from the analysis of the pipeline's run ``best_fit``.
 
 The same figure as F4 (:mod:`paper_figures.fig04_spike_statistics`) for the best-fit run; the
 drawing is shared (:mod:`paper_figures.spike_statistics`).

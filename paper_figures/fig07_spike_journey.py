@@ -1,8 +1,8 @@
-"""F7: spike journey after a single extra spike (figures.md §4.7, model §10.3).
+"""F7: spike journey after a single extra spike (docs/figures.md §4.7, docs/model.md §10.3).
 
 Drawn from the spike-journey files of the two perturbation pairs (``humam journey``, the pipeline's
 task journey; :mod:`humam.analysis.journey`): the difference rasters (D_i(b) = 1 iff the perturbed and
-unperturbed spike counts of population i differ in bin b of [2000, 2100) ms, 0.1 ms bins (quirk Q21)
+unperturbed spike counts of population i differ in bin b of [2000, 2100) ms, 0.1 ms bins (docs/quirks.md Q21)
 and, in a second figure, 1 ms bins), the first difference per area and the hop counts and delay
 distances from p* = (pericalcarine, IV, E) in the full-scale network, over its population graph
 (edge j → i iff S_ij > 0, of length the mean delay of that projection).
@@ -38,7 +38,7 @@ from . import common, style
 FIGURE_ID = "F7"
 TITLE = "Spike journey after a single extra spike"
 STEM = "fig07_spike_journey"
-#: Bin width of the main figure (Q21) and of the coarse variant (ms).
+#: Bin width of the main figure (docs/quirks.md Q21) and of the coarse variant (ms).
 BIN_MS = 0.1
 COARSE_BIN_MS = 1.0
 STEMS = {BIN_MS: STEM, COARSE_BIN_MS: f"{STEM}_bin{COARSE_BIN_MS:g}ms"}
@@ -63,7 +63,7 @@ JOURNEY_HOW = ("run the pipeline: doit (task journey, or 'humam journey UNPERTUR
 
 
 def scale_banner(run: dict) -> str:
-    """Scale note for titles (figures.md §1.4) of a journey's run descriptor: empty at full scale."""
+    """Scale note for titles (docs/figures.md §1.4) of a journey's run descriptor: empty at full scale."""
     if float(run["n_scaling"]) == 1.0 and float(run["k_scaling"]) == 1.0:
         return ""
     scheme = {"linear": "published down-scaling"}.get(run["scaling_type"], f"{run['scaling_type']} down-scaling")
@@ -263,12 +263,12 @@ def _draw(out_dir, inputs: common.FigureInputs, journeys: dict, bin_ms: float, m
         none = {state: [tables.AREAS[a] for a in np.flatnonzero(~np.isfinite(t))] for state, t in first.items()}
         graph_meta = None if graph is None else {
             "network": next(iter(descriptors))["network"], "nodes": int(graph["nonempty"].sum()),
-            "edges": int(graph["n_edges"]), "edge": "j → i iff S_ij > 0", "length": "Network.delay_mean_ms (model §5.4)",
+            "edges": int(graph["n_edges"]), "edge": "j → i iff S_ij > 0", "length": "Network.delay_mean_ms (docs/model.md §5.4)",
             "unreachable": ["/".join(k) for k in unreachable]}
         meta = common.sidecar(
             FIGURE_ID, title, descriptors, status, missing,
             perturbed_population="/".join(PERTURBED_POPULATION), window_ms=list(WINDOW_MS), bin_ms=bin_ms,
-            bin_note="0.1 ms bins counted directly from the spikes (Q21); 1 ms bins are the variant",
+            bin_note="0.1 ms bins counted directly from the spikes (docs/quirks.md Q21); 1 ms bins are the variant",
             graph=graph_meta,
             distances_note=("Hop counts and delay distances are computed on the full-scale network and attached to "
                             "populations by label. A down-scaled run's difference raster covers the populations that "

@@ -1,4 +1,4 @@
-"""F8: temporal hierarchy of the areas in the best-fit state (figures.md §4.8), from the analysis of
+"""F8: temporal hierarchy of the areas in the best-fit state (docs/figures.md §4.8), from the analysis of
 the pipeline's run ``best_fit``.
 
 The lags, their significance and the hierarchy are part of the run's analysis (``analysis.hierarchy``,

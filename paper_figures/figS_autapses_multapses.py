@@ -1,4 +1,4 @@
-"""S-AM: expected autapses and multapses of NET-full (figures.md §4.12).
+"""S-AM: expected autapses and multapses of NET-full (docs/figures.md §4.12).
 
 Fixed-total-number wiring with autapses and multapses allowed places the S_ij synapses of a pair
 uniformly on the N_i N_j ordered neuron pairs. Hence (see :mod:`paper_figures.quantities`):

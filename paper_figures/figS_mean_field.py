@@ -1,13 +1,13 @@
-"""S-MF: mean-field theory against simulation (figures.md §4.9, model §9).
+"""S-MF: mean-field theory against simulation (docs/figures.md §4.9, docs/model.md §9).
 
 * Panel A: convergence of the pseudo-dynamics dν/dt = −ν + φ(ν) of the full-scale theory (the
   pipeline's theory file of NET-full, ``humam theory``, default options: published start and
   evaluation times): log10 rate of the 254 non-empty populations (rows, canonical order) over
-  pseudo-time 0…9.9 (columns). The last column is the published prediction (not converged, quirk Q20).
-* Panel B: that prediction against the simulated mean rate (model §8.2, the run's analysis) of each
+  pseudo-time 0…9.9 (columns). The last column is the published prediction (not converged, docs/quirks.md Q20).
+* Panel B: that prediction against the simulated mean rate (docs/model.md §8.2, the run's analysis) of each
   population of the ground-state run, log–log with the identity line and the Pearson r of the log rates.
 
-The theory never includes the DC drive of down-scaled networks (Q12): against a down-scaled run large
+The theory never includes the DC drive of down-scaled networks (docs/quirks.md Q12): against a down-scaled run large
 deviations are expected, and the banner says so. Without the run, A is drawn and B is a placeholder.
 """
 
@@ -34,7 +34,7 @@ RUN_NAME = "ground_state"
 THEORY_NAME = "full"
 SPEC = common.FigureSpec(stems=(STEM,), theories={THEORY_NAME: common.Source.network("network_only")},
                          runs={RUN_NAME: common.Source.run("ground_state")})
-#: Last pseudo-time of the published prediction (model §9.5).
+#: Last pseudo-time of the published prediction (docs/model.md §9.5).
 T_PREDICTION = 9.9
 THEORY_HOW = "run the pipeline: doit (task theory), or 'humam theory --experiment network_only'"
 
@@ -171,7 +171,7 @@ def build(out_dir, inputs: common.FigureInputs) -> common.FigureResult:
             _scatter_panel(ax_b, final, simulated, ok, r, note)
             if not run.full_scale:
                 banner = (run.scale_banner() + ". The theory is that of the full-scale network and excludes the "
-                          "down-scaling DC term (Q12): large deviations are expected.")
+                          "down-scaling DC term (docs/quirks.md Q12): large deviations are expected.")
             values.update({"simulated_rates_hz": simulated, "pearson_r_log": r, "compared": ok,
                            "zero_rate_populations": ["/".join(tables.POPULATIONS[i]) for i in np.flatnonzero(zero)]})
             window = run.analysis["window"]
@@ -191,7 +191,7 @@ def build(out_dir, inputs: common.FigureInputs) -> common.FigureResult:
                               pseudo_time=[float(times[0]), float(times[-1])], scale_banner=banner,
                               theory_network={"net_hash": theory_source["net_hash"], "chi": chi, "chi_I": chi_i,
                                               "note": "full scale, without down-scaling and perturbation; DC drive "
-                                                      "excluded (Q12)"},
+                                                      "excluded (docs/quirks.md Q12)"},
                               final_mean_rate_hz=float(final[nonempty].mean()), **extra)
         paths = style.save_figure(fig, Path(out_dir) / STEM, meta)
     return common.FigureResult(FIGURE_ID, status, paths, missing, values)

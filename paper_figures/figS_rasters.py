@@ -1,4 +1,4 @@
-"""S-RA: rasters of all 34 areas of the best fit (figures.md §4.11), from the analysis of the run ``best_fit``.
+"""S-RA: rasters of all 34 areas of the best fit (docs/figures.md §4.11), from the analysis of the run ``best_fit``.
 
 Three figures of 12, 12 and 10 raster panels (4 × 3 grids), areas in alphabetical order. Each
 raster is drawn as in F4/F6 panels A–C (:func:`paper_figures.spike_statistics.draw_raster`): a

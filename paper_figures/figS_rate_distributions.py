@@ -1,7 +1,7 @@
-"""S-RD: firing-rate distributions per population of the best fit (figures.md §4.10), from the analysis of the run ``best_fit``.
+"""S-RD: firing-rate distributions per population of the best fit (docs/figures.md §4.10), from the analysis of the run ``best_fit``.
 
 4 × 2 panels: rows L2/3…L6, columns E and I. For each area that has the population, the individual
-rates of its spiking neurons (model §8.3) are histogrammed on log-spaced bins and normalised to a
+rates of its spiking neurons (docs/model.md §8.3) are histogrammed on log-spaced bins and normalised to a
 density per decade of rate (the histogram integrates to 1 over log10 rate); the panel shows the mean
 over areas per bin and a ±1 SD band across areas.
 

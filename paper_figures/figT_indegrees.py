@@ -1,4 +1,4 @@
-"""T-IN: area-level indegree matrices, down-scaled and full-scale (figures.md §4.13).
+"""T-IN: area-level indegree matrices, down-scaled and full-scale (docs/figures.md §4.13).
 
 Entry (A, B) = Σ_{i∈A} Σ_{j∈B} S_ij / N_i (rows target, columns source), log10 colour scale.
 """

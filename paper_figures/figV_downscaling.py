@@ -2,7 +2,7 @@
 
 For each down-scaled ground-state run (χ = 1, 11 s simulated) given, per population: the simulated mean
 rate (the run's analysis: its analysis window, after the initial transient) and the down-scaled
-network's own mean-field rates, both against the full-scale theory rates (the fixed point of model §9
+network's own mean-field rates, both against the full-scale theory rates (the fixed point of docs/model.md §9
 for the full-scale network). The down-scaled network's theory includes its DC drive (it is part of the
 mean input of the simulated network) and starts, as published, from uniform random rates; it is
 integrated until it reaches a fixed point. Every number drawn comes from pipeline outputs: the runs'

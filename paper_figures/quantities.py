@@ -78,6 +78,6 @@ def multapse_fraction(m) -> np.ndarray:
 
 
 def target_layer_probability() -> np.ndarray:
-    """(4 cell layers L2/3..L6, 5 synapse layers I..VI) matrix M[(l,E), L] + M[(l,I), L] (model §2.5)."""
+    """(4 cell layers L2/3..L6, 5 synapse layers I..VI) matrix M[(l,E), L] + M[(l,I), L] (docs/model.md §2.5)."""
     m = tables.TARGET_CELL_MATRIX
     return m[0::2] + m[1::2]

@@ -37,19 +37,19 @@ SPEC = common.FigureSpec(
     chi_scans=(fig05_chi_scan.MAIN_FOLDER,),
 )
 
-#: Order of the figures in the report (figures.md §0); sidecars of other ids follow alphabetically.
+#: Order of the figures in the report (docs/figures.md §0); sidecars of other ids follow alphabetically.
 FIGURE_ORDER = ["F1", "F2", "F3", "F4", "F5", "F5s", "F6", "F7", "F8", "S-MF", "S-RD", "S-RA", "S-AM", "T-IN"]
 
-#: Published network totals (model.md §12).
+#: Published network totals (docs/model.md §12).
 PUBLISHED_NETWORK = {
     "neurons": 3_468_839, "neurons_E": 2_587_152, "neurons_I": 881_687, "populations_nonempty": 254,
     "synapses_internal": 42_778_075_138, "synapses_local": 34_265_571_151,
     "synapses_cortico_cortical": 8_512_503_987, "synapses_external": 18_025_524_840, "nonzero_pairs": 8_394,
 }
-#: Mean over populations of the shipped full-scale base theory rates (model.md §9.6, §12).
+#: Mean over populations of the shipped full-scale base theory rates (docs/model.md §9.6, §12).
 PUBLISHED_THEORY_MEAN_HZ = 0.75453
 BASE_THEORY_PICKLE = "simulated_data/base_theory_rates.pkl"
-#: Published statistics of the down-scaled examples (model.md §10.5: n = k = 0.005, published
+#: Published statistics of the down-scaled examples (docs/model.md §10.5: n = k = 0.005, published
 #: down-scaling, seed 2903, 2,500 ms, t >= 500 ms): (ground state, best fit).
 PUBLISHED_DOWNSCALED = {
     "population_mean_rate_hz": (61.1, 103.1),
@@ -59,7 +59,7 @@ PUBLISHED_DOWNSCALED = {
     "mean_cc": (0.005, 0.006),
     "synaptic_vs_bold_fc": (0.206, 0.038),
 }
-#: Published χ-scan fMRI similarities, right hemisphere, main family (figures.md §4.5).
+#: Published χ-scan fMRI similarities, right hemisphere, main family (docs/figures.md §4.5).
 PUBLISHED_CHI_SCAN = [("Pearson r, χ = 1", "pearson_rh", 1.0, 0.335),
                       ("Pearson r, χ = 2.5", "pearson_rh", 2.5, 0.347),
                       ("RMSE similarity, χ = 2.5 (maximum)", "rmse_similarity_rh", 2.5, 0.481)]
@@ -121,7 +121,7 @@ def network_table(net) -> Table:
     got = summary(net)
     rows = [[key.replace("_", " "), _fmt(got[key]), _fmt(ref), "yes" if got[key] == ref else "**no**"]
             for key, ref in PUBLISHED_NETWORK.items()]
-    return Table(["full-scale network", "regenerated", "published (model §12)", "equal"], rows)
+    return Table(["full-scale network", "regenerated", "published (docs/model.md §12)", "equal"], rows)
 
 
 def theory_table(result) -> Table:
@@ -134,7 +134,7 @@ def theory_table(result) -> Table:
     return Table(["mean-field theory, full-scale base", "regenerated", "published", "note"], [
         ["mean rate over populations (spikes/s)", f"{rates.mean():.5f}", f"{PUBLISHED_THEORY_MEAN_HZ:.5f}",
          f"pseudo-time {result.times[-1]:g}"],
-        ["max relative difference to the shipped rates", f"{rel.max():.2%}", "≤ 3 % (model §9.6)",
+        ["max relative difference to the shipped rates", f"{rel.max():.2%}", "≤ 3 % (docs/model.md §9.6)",
          "the shipped rates are the converged fixed point"],
     ])
 

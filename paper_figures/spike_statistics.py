@@ -2,11 +2,11 @@
 
 * F4 (:mod:`paper_figures.fig04_spike_statistics`, ground state) and F6
   (:mod:`paper_figures.fig06_spike_statistics_best_fit`, best fit) are :func:`build_spike_statistics`
-  with a different run (figures.md §4.4): rasters of three areas (A–C) and box plots across areas of
+  with a different run (docs/figures.md §4.4): rasters of three areas (A–C) and box plots across areas of
   the population mean rate, CV ISI and correlation coefficient (D–F).
 * S-RA (:mod:`paper_figures.figS_rasters`) draws the rasters of all areas with :func:`draw_raster`.
 
-Raster sampling (figures.md §1.5, §4.4) is part of the run's analysis (``analysis.raster``,
+Raster sampling (docs/figures.md §1.5, §4.4) is part of the run's analysis (``analysis.raster``,
 :func:`humam.analysis.raster_sample`): per population a seeded (2903) random 2.5 % of the neurons
 that spiked at least once in the run (silent neurons are absent from the spike data, Q14), and their
 spikes in 4000–5000 ms, or the last 500 ms after the 500 ms transient of a shorter run
@@ -53,7 +53,7 @@ def type_color(population_index) -> str:
 
 
 def not_produced(figure_id: str, run_name: str, run_label: str, panels: str) -> common.FigureResult:
-    """Result of a figure whose only input, the run ``run_name``, is missing: no image (figures.md §1.2)."""
+    """Result of a figure whose only input, the run ``run_name``, is missing: no image (docs/figures.md §1.2)."""
     missing = [common.missing_item(panels, f"simulation run '{run_name}' ({run_label})", common.RUN_HOW)]
     return common.FigureResult(figure_id, common.NOT_PRODUCED, {}, missing)
 
@@ -64,7 +64,7 @@ def chi_text(run: common.RunInput) -> str:
 
 
 def figure_title(fig, title: str, run: common.RunInput, y: float = 0.995):
-    """Title line and, for a down-scaled run, the scale banner beneath it (figures.md §1.4)."""
+    """Title line and, for a down-scaled run, the scale banner beneath it (docs/figures.md §1.4)."""
     banner = run.scale_banner()
     fig.suptitle(title, fontsize=11, fontweight="bold", y=y, va="top")
     if banner:
@@ -258,9 +258,9 @@ def build_spike_statistics(out_dir, inputs: common.FigureInputs, *, run_name: st
         figure_title(fig, full_title, run)
         meta = common.sidecar(figure_id, full_title, [run.descriptor()], status, [],
                               scale_banner=run.scale_banner(), raster=raster_metadata(sample, RASTER_AREAS),
-                              statistics={"window_ms": window, "rate": "model §8.2 (spikes / N_pop / duration)",
-                                          "cv_isi": "model §8.4 (0 where no neuron has ≥ 10 spikes)",
-                                          "cc": "model §8.6 (first 2000 non-constant trains, 1 ms bins)",
+                              statistics={"window_ms": window, "rate": "docs/model.md §8.2 (spikes / N_pop / duration)",
+                                          "cv_isi": "docs/model.md §8.4 (0 where no neuron has ≥ 10 spikes)",
+                                          "cc": "docs/model.md §8.6 (first 2000 non-constant trains, 1 ms bins)",
                                           "populations": "non-empty populations only, one value per area"})
         paths = style.save_figure(fig, Path(out_dir) / stem, meta)
     values = {"raster": rasters, "raster_window_ms": sample["window_ms"],

@@ -3,7 +3,7 @@
 * :func:`figure_style` is a context manager that applies :data:`RC_PARAMS`.
 * Colours are colour-blind safe (Okabe–Ito and Paul Tol palettes) and fixed across figures.
 * :func:`save_figure` writes a byte-reproducible PNG (and PDF) plus the sidecar JSON.
-* :func:`placeholder_panel` draws the "not available — missing: ..." panel of figures.md §1.2.
+* :func:`placeholder_panel` draws the "not available — missing: ..." panel of docs/figures.md §1.2.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def figure_style():
 
 
 # ---------------------------------------------------------------------------------------------
-# Colours (figures.md §2.2)
+# Colours (docs/figures.md §2.2)
 
 E_COLOR = "#0072B2"  # blue
 I_COLOR = "#D55E00"  # vermillion
@@ -125,7 +125,7 @@ def colorbar(mappable, ax, label: str, **kwargs):
 
 
 # ---------------------------------------------------------------------------------------------
-# Labels and orderings (figures.md §2.1, §2.3, §2.4)
+# Labels and orderings (docs/figures.md §2.1, §2.3, §2.4)
 
 POPULATION_LABELS = ("2/3E", "2/3I", "4E", "4I", "5E", "5I", "6E", "6I")
 LAYER_LABELS = ("L2/3", "L4", "L5", "L6")
@@ -230,7 +230,7 @@ def panel_label(ax, letter: str, x: float = -0.12, y: float = 1.04):
 
 
 # ---------------------------------------------------------------------------------------------
-# Placeholder panel (figures.md §1.2)
+# Placeholder panel (docs/figures.md §1.2)
 
 
 def placeholder_panel(ax, missing_input: str, how_to_obtain: str, title: str | None = None):
@@ -253,7 +253,7 @@ def placeholder_panel(ax, missing_input: str, how_to_obtain: str, title: str | N
 
 
 # ---------------------------------------------------------------------------------------------
-# Saving (figures.md §1.3, §1.5)
+# Saving (docs/figures.md §1.3, §1.5)
 
 PNG_METADATA = {"Software": None}
 PDF_METADATA = {"Creator": None, "Producer": None, "CreationDate": None, "ModDate": None}

@@ -1,4 +1,4 @@
-"""Analysis (spec §8): spike statistics against elephant and analytic cases, the quirks Q14–Q18,
+"""Analysis (docs/model.md §8): spike statistics against elephant and analytic cases, the docs/quirks.md Q14–Q18,
 BOLD, FC, storage, the shipped χ-scan statistics, and one run of a small simulated network."""
 
 import json
@@ -235,7 +235,7 @@ def test_rate_histograms_start_at_zero_in_spikes_per_ms_per_neuron():
     h = analysis.rate_histograms(st, bin_ms=1.0)
     assert h["time_ms"][0] == 0.0 and h["population"].shape == (N_POP, 1000) and h["area"].shape == (34, 1000)
     assert h["population"][0, 10] == 3 / 4  # 3 spikes in [10, 11) ms, 4 neurons, 1 ms bin
-    assert h["population"][0, 499] == 1 / 4  # before t_start = 500 ms: still counted (Q15)
+    assert h["population"][0, 499] == 1 / 4  # before t_start = 500 ms: still counted (docs/quirks.md Q15)
     assert h["population"][0].sum() == 4 / 4  # the spike at t_sim is not
     assert h["area"][0, 10] == (3 + 4) / 8  # the area's spikes over its neurons
     assert np.all(h["population"][2:] == 0)
@@ -348,7 +348,7 @@ def test_fc_of_identical_signals_is_one_and_the_comparison_vector_is_the_lower_t
     assert fc[3, 7] == pytest.approx(1.0, abs=1e-12)
     assert analysis.fc_matrix(np.vstack([rates[0], rates[0]]))[0, 1] == pytest.approx(1.0)
     vector = analysis.fc_vector(fc, exclude_diagonal=False)
-    assert vector.size == 34 * 35 // 2 and vector[0] == pytest.approx(1.0)  # includes the diagonal (Q17)
+    assert vector.size == 34 * 35 // 2 and vector[0] == pytest.approx(1.0)  # includes the diagonal (docs/quirks.md Q17)
     assert np.isnan(analysis.fc_vector(fc, exclude_diagonal=True)).sum() == 34
     assert analysis.fc_similarity(fc, fc, exclude_diagonal=True) == pytest.approx(1.0)
 
@@ -440,7 +440,7 @@ def test_ks_rate_similarity_with_an_mfc_file_of_the_assumed_layout(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# χ scans (§8.13, figures.md §3.3)
+# χ scans (§8.13, docs/figures.md §3.3)
 
 
 def test_ks_of_the_shipped_main_scan_samples_equals_the_shipped_json_exactly():
@@ -461,7 +461,7 @@ def test_recomputed_rate_ks_matches_the_samples_chi_in_every_folder(folder):
     rates = table.loc["rates"]
     assert (rates["difference"] == 0.0).all()
     assert (rates["matching_chi"] == rates["chi"]).all()
-    # CV and LvR samples used another spike-count rule: shipped values differ by a few hundredths (Q19)
+    # CV and LvR samples used another spike-count rule: shipped values differ by a few hundredths (docs/quirks.md Q19)
     assert (table.loc[["cv", "lvr"], "difference"].abs() < 0.05).all()
 
 
@@ -470,10 +470,10 @@ def test_load_chi_scan_main_family_is_sorted_and_has_the_headline_values():
     expected_chi = [0.0, 1.0, 1.25, 1.5] + [round(1.6 + 0.1 * k, 1) for k in range(15)]
     np.testing.assert_allclose(scan.index.to_numpy(), expected_chi)
     assert scan.loc[2.5, "run_id"].startswith("8c49a09f") and scan.loc[1.0, "run_id"].startswith("90523c45")
-    # model §10.4: 1 - KS at chi = 2.5 (rates, CV, LvR) against chi = 1
+    # docs/model.md §10.4: 1 - KS at chi = 2.5 (rates, CV, LvR) against chi = 1
     assert scan.loc[2.5, ["ks_rates", "ks_cv", "ks_lvr"]].to_numpy(float) == pytest.approx([0.93, 0.90, 0.955], abs=0.005)
     assert scan.loc[1.0, ["ks_rates", "ks_cv", "ks_lvr"]].to_numpy(float) == pytest.approx([0.82, 0.46, 0.45], abs=0.006)
-    # figures.md §4.5: right-hemisphere fMRI similarity
+    # docs/figures.md §4.5: right-hemisphere fMRI similarity
     assert scan.loc[1.0, "pearson_rh"] == pytest.approx(0.335, abs=5e-4)
     assert scan.loc[2.5, "pearson_rh"] == pytest.approx(0.347, abs=5e-4)
     assert scan.loc[1.0, "rmse_similarity_rh"] == pytest.approx(0.378, abs=5e-4)
@@ -483,7 +483,7 @@ def test_load_chi_scan_main_family_is_sorted_and_has_the_headline_values():
         analysis.load_chi_scan("no_such_family")
 
 
-SPEC_CHI_GRIDS = {  # model §10.4
+SPEC_CHI_GRIDS = {  # docs/model.md §10.4
     "lichtman_chii2_different_seed": [0, 1, 1.25, 1.5] + [1.6 + 0.1 * k for k in range(15)],
     "lichtman_chii2_distributed_params": [0] + [1 + 0.25 * k for k in range(9)] + [4],
     "lichtman_chii2_smaller_g": [0, 1, 1.25, 1.5, 1.75, 2],

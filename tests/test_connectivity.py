@@ -1,4 +1,4 @@
-"""Synapse numbers (spec §4) of the full-scale network with default parameters.
+"""Synapse numbers (docs/model.md §4) of the full-scale network with default parameters.
 
 Every expected number is a published fact quoted from the specification (§4.3, §4.8, §12, Q2).
 """
@@ -77,7 +77,7 @@ def test_directionality(connectome_default):
     assert not np.any(np.diag(connected))
     sln = connectome_default.sln
     assert np.all(sln[labels == "FF"] >= 0.65) and np.all(sln[labels == "FB"] < 0.35)
-    # NOS is symmetric, so the connected pairs are too (Q6)
+    # NOS is symmetric, so the connected pairs are too (docs/quirks.md Q6)
     np.testing.assert_array_equal(connected, connected.T)
 
 
@@ -129,7 +129,7 @@ def test_empty_populations_have_no_synapses(connectome_default, cyto_default):
 
 
 def test_synapse_budget_per_area(connectome_default, cyto_default, default_network_params):
-    """Rows of S plus S_ext of every area give rho_syn * A * T_D up to successive rounding (Q3)."""
+    """Rows of S plus S_ext of every area give rho_syn * A * T_D up to successive rounding (docs/quirks.md Q3)."""
     params = default_network_params["connectivity"]
     budget = params["synapse_density_per_mm3"] * cyto_default.column_area_mm2 * cyto_default.total_thickness_mm
     received = connectome_default.synapses.sum(axis=1) + connectome_default.synapses_external
@@ -194,7 +194,7 @@ def test_post_removal_values_in_cortico_cortical_split(connectome_default, cyto_
 
 def test_naive_dk_weighting_shifts_synapse_totals(connectome_default, cyto_default, default_network_params):
     """Naive sum(rho d)/sum(d) at the DK level only: same neuron total, local +4, external -3,
-    cortico-cortical -2 (Q2)."""
+    cortico-cortical -2 (docs/quirks.md Q2)."""
     table = inputs.read_vek_sheet()
     vek_thickness, vek_density, vek_layer_I = cy.vek_layer_values(table)
     fe = inputs.read_ei_fractions("lichtman")

@@ -1,4 +1,4 @@
-"""Neuron numbers (spec §3), the built-in tables (§2) and the raw-data readers (§1.1).
+"""Neuron numbers (docs/model.md §3), the built-in tables (§2) and the raw-data readers (§1.1).
 
 Every expected number is a published fact quoted from the specification.
 """
@@ -11,7 +11,7 @@ from humam import inputs, tables
 from humam.errors import DataError, ParameterError
 from humam.tables import AREAS, LAYERS, LAYERS_WITH_I, VEK_AREAS, VEK_TO_DK
 
-EMPTY_LAYERS = {  # spec §3.4
+EMPTY_LAYERS = {  # docs/model.md §3.4
     ("caudalanteriorcingulate", "IV"),
     ("entorhinal", "IV"),
     ("parahippocampal", "IV"),
@@ -23,14 +23,14 @@ EMPTY_LAYERS = {  # spec §3.4
     ("parahippocampal", "VI"),
 }
 
-DROPPED_LAYERS = {  # spec §3.3: neuron count before removal
+DROPPED_LAYERS = {  # docs/model.md §3.3: neuron count before removal
     ("caudalmiddlefrontal", "IV", 3375),
     ("lateraloccipital", "IV", 3000),
     ("parahippocampal", "VI", 3200),
     ("parsorbitalis", "IV", 625),
 }
 
-IDENTICAL_PAIRS = [  # spec §2.3
+IDENTICAL_PAIRS = [  # docs/model.md §2.3
     ("caudalanteriorcingulate", "rostralanteriorcingulate"),
     ("middletemporal", "inferiortemporal"),
     ("precuneus", "superiorparietal"),
@@ -65,7 +65,7 @@ def test_vek_to_dk_map_uses_known_vek_areas():
 
 
 def test_derived_target_shares():
-    # spec §2.5: e_L and i_L to the printed 6 decimals, e_L + i_L = 1
+    # docs/model.md §2.5: e_L and i_L to the printed 6 decimals, e_L + i_L = 1
     np.testing.assert_allclose(tables.EXCITATORY_TARGET_SHARE, [1.0, 0.836956, 0.840859, 0.895934, 0.853304], atol=5e-7)
     np.testing.assert_allclose(tables.INHIBITORY_TARGET_SHARE, [0, 0.163044, 0.159141, 0.104066, 0.146696], atol=5e-7)
     m = tables.TARGET_CELL_MATRIX

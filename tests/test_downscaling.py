@@ -1,4 +1,4 @@
-"""Down-scaling (spec §6): counts, weights, drive and the published DC compensation."""
+"""Down-scaling (docs/model.md §6): counts, weights, drive and the published DC compensation."""
 
 import copy
 import math

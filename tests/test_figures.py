@@ -88,7 +88,7 @@ def test_chi_scan_statistics_hold_the_shipped_values(chi_scan_files):
             assert recomputed["recomputed"] == pytest.approx(1 - ks_2samp(values, experiment).statistic, abs=1e-12)
             chi = stats["sample_chi"][sample]
             assert recomputed["shipped"] == stats["similarity"][f"ks_{measure}"][chis.index(chi)]
-    # rates: the recomputed value is the shipped one (Q19)
+    # rates: the recomputed value is the shipped one (docs/quirks.md Q19)
     assert stats["ks_recomputed"]["rates"]["bestfit"]["difference"] == pytest.approx(0.0, abs=1e-12)
     # simulated FC in alphabetical area order
     shipped_fc = pd.read_csv(_shipped("simulated_fc_bestfit.csv"), index_col=0)

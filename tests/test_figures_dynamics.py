@@ -291,7 +291,7 @@ def test_smf_final_column_matches_the_shipped_theory(theory_file, pickle_rates, 
     np.testing.assert_allclose(times, theory.DEFAULT_TIMES, atol=1e-12)
     final, nz = result.values["final_rates_hz"], result.values["nonempty"]
     np.testing.assert_array_equal(nz, pickle_rates > 0)
-    # tolerances of tests/test_theory.py (model §9.6: t = 9.9 is not converged, Q20)
+    # tolerances of tests/test_theory.py (docs/model.md §9.6: t = 9.9 is not converged, Q20)
     assert np.abs(final[nz] / pickle_rates[nz] - 1).max() <= 0.03
     assert np.abs(final[nz] - pickle_rates[nz]).max() < 0.002
     assert np.corrcoef(final[nz], pickle_rates[nz])[0, 1] >= 0.9999999

@@ -19,12 +19,12 @@ from helpers import figure_inputs, read_sidecar, sha256_file  # noqa: E402
 
 MODULES = (fig04_spike_statistics, fig06_spike_statistics_best_fit, figS_rate_distributions, figS_rasters)
 
-TRANSIENT_MS = 500.0  # model §8.1
+TRANSIENT_MS = 500.0  # docs/model.md §8.1
 
 
 @pytest.fixture(scope="module")
 def inputs(pipeline_runs):
-    """Per run name: its network, spike trains and the model §8 statistics computed from them here
+    """Per run name: its network, spike trains and the docs/model.md §8 statistics computed from them here
     (window [500 ms, t_sim])."""
     out = {}
     for name, folder in pipeline_runs.items():

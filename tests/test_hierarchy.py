@@ -1,4 +1,4 @@
-"""Temporal hierarchy of the areas (humam.analysis.hierarchy, figures.md §4.8): lag sign convention,
+"""Temporal hierarchy of the areas (humam.analysis.hierarchy, docs/figures.md §4.8): lag sign convention,
 planted lags, the least-squares fit, the t-test, the window rule and the analysis options."""
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Type-I/II split integrals (spec §4.4, quirk Q1): fast path, published ratio range, disk cache."""
+"""Type-I/II split integrals (docs/model.md §4.4, docs/quirks.md Q1): fast path, published ratio range, disk cache."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Network parameters (spec §5), assembly (§5.8) and the network file."""
+"""Network parameters (docs/model.md §5), assembly (§5.8) and the network file."""
 
 import copy
 import math

@@ -12,7 +12,7 @@ import pytest
 from humam import analysis, cli, data, tables, theory
 
 ROOT = Path(__file__).resolve().parents[1]
-#: model.md §9.6 / §12: mean over populations of the full-scale base theory rates.
+#: docs/model.md §9.6 / §12: mean over populations of the full-scale base theory rates.
 THEORY_MEAN_HZ = 0.75453
 
 
@@ -177,7 +177,7 @@ def test_downscaling_validation_figure_compares_with_the_full_scale_theory(pipel
     assert result.values["full_scale"]["neuron_weighted_rate_hz"] == pytest.approx(full)
     assert values["rate_ratio"] == pytest.approx(weighted / full)
     assert values["scaling_type"] == "linear" and values["n_scaling"] == 0.002
-    # the published down-scaling runs far above the full-scale theory (model §6.4)
+    # the published down-scaling runs far above the full-scale theory (docs/model.md §6.4)
     assert values["rate_ratio"] > 10
     # stability: the full scale at its fixed point, the down-scaled network (with DC) at the full-scale rates
     full_check = theory.stability(full_net, full_rates)

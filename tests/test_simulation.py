@@ -273,7 +273,7 @@ def test_published_downscaled_example_emits_the_published_spike_count(tmp_path):
     out = simulation.simulate(net, params["simulation"], tmp_path / "run")
     record = json.loads((out / layout.RUN_FILE).read_text())
     assert record["spikes"] == 1_910_451
-    assert record["connections"] == 1_104_123  # spec §7.4
+    assert record["connections"] == 1_104_123  # docs/model.md §7.4
 
 
 def test_delay_cap_bounds_the_largest_delay(tmp_path):

@@ -1,4 +1,4 @@
-"""Mean-field theory (spec §9) against the spec's reference values and the shipped fixed point."""
+"""Mean-field theory (docs/model.md §9) against the model description (docs/model.md)'s reference values and the shipped fixed point."""
 
 import dataclasses
 import math

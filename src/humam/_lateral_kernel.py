@@ -1,4 +1,4 @@
-"""Compiled integrand of the type-I/II split integrals (spec §4.4), for scipy's LowLevelCallable.
+"""Compiled integrand of the type-I/II split integrals (docs/model.md §4.4), for scipy's LowLevelCallable.
 
 Kept in its own module so that numba is imported only when an integral has to be computed.
 

@@ -18,7 +18,7 @@ from .network_file import Network
 
 def full_scale_theory_rates(full: Network) -> np.ndarray:
     """(272,) stationary theory rates (§9) of the full-scale network ``full``: the fixed point
-    (``until_converged``), not the published t = 9.9 values, which are up to 2.6 % from it (Q20) and
+    (``until_converged``), not the published t = 9.9 values, which are up to 2.6 % from it (docs/quirks.md Q20) and
     would leave the down-scaled network's theory that far from its own fixed point."""
     from .theory import theory_rates
 
@@ -93,7 +93,7 @@ def assemble_network(cyto, connectome, params: dict) -> Network:
 
 
 def build_network(params: dict) -> Network:
-    """The network defined by the resolved ``network`` parameter section (spec §3–6, order of §5.8)."""
+    """The network defined by the resolved ``network`` parameter section (docs/model.md §3–6, order of §5.8)."""
     from .connectivity import build_connectome
     from .cytoarchitecture import build_cytoarchitecture
     from .network import check_delay_params

@@ -1,4 +1,4 @@
-"""Predictive connectomics -> synapse numbers (spec §4).
+"""Predictive connectomics -> synapse numbers (docs/model.md §4).
 
 Every area receives rho_syn * A * T_D synapses. A fraction FLN originates inside the area and is
 split into local synapses between the modelled populations (type I) and external synapses that are
@@ -267,7 +267,7 @@ def _check_params(params: dict) -> dict:
 
 
 def build_connectome(cyto: Cytoarchitecture, params: dict) -> Connectome:
-    """Synapse numbers of all population pairs (spec §4).
+    """Synapse numbers of all population pairs (docs/model.md §4).
 
     ``params`` is the ``network.connectivity`` section of the parameters.
     """

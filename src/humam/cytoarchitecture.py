@@ -1,4 +1,4 @@
-"""Cytoarchitecture -> neuron numbers (spec §3).
+"""Cytoarchitecture -> neuron numbers (docs/model.md §3).
 
 Layer thicknesses and neuron densities of the von Economo-Koskinas (vEK) areas are condensed to
 the model layers, averaged over the vEK members of each Desikan-Killiany (DK) area, split into E
@@ -181,7 +181,7 @@ def _check_params(params: dict) -> dict:
 
 
 def build_cytoarchitecture(params: dict) -> Cytoarchitecture:
-    """Neuron numbers of the 272 populations from the vEK data (spec §3).
+    """Neuron numbers of the 272 populations from the vEK data (docs/model.md §3).
 
     ``params`` is the ``network.cytoarchitecture`` section of the parameters (keys ei_fractions,
     column_area_mm2, remove_layers_smaller_than_layer_I, min_neurons_per_layer).

@@ -1,4 +1,4 @@
-"""Down-scaling of the network (spec §6): the published scheme and one that preserves the input statistics.
+"""Down-scaling of the network (docs/model.md §6): the published scheme and one that preserves the input statistics.
 
 With neuron scale n and indegree scale k (both in (0, 1]):
 
@@ -7,7 +7,7 @@ With neuron scale n and indegree scale k (both in (0, 1]):
   default) or f = sqrt(k) (``sqrt``, the classical van Albada et al. 2015 scheme);
 * K' = S'/N' and K'_ext = S'_ext/N'; the rate per external synapse nu_ext is kept, so the
   Poisson rate per neuron becomes nu_ext K'_ext;
-* a DC current per population (published recipe, quirk Q12):
+* a DC current per population (published recipe, docs/quirks.md Q12):
   I_DC,i = (C_m,i / tau_m,i) (1 - f) (x_ext,i + x_rec,i), where x are PSP-based mean inputs in mV,
   x_ext,i = 1e-3 tau_m,i J'^PSP_ext,i K'_ext,i nu_ext,i and
   x_rec,i = 1e-3 tau_m,i sum_j J'^PSP_ij K'_ij nu_j, with weights converted to PSP amplitudes by the
@@ -280,7 +280,7 @@ def published_dc_drive_pA(*, weights_pA, weights_ext_pA, indegrees, indegree_ext
     """DC compensation of §6.3 (pA per population; 0 for empty populations).
 
     ``weights_pA``, ``weights_ext_pA``, ``indegrees`` and ``indegree_ext`` are the down-scaled values;
-    PSP conversion uses the target's C_m, tau_m and tau_syn,ex for every input (Q12).
+    PSP conversion uses the target's C_m, tau_m and tau_syn,ex for every input (docs/quirks.md Q12).
     """
     p = neuron_params
     tau_m, C_m = p["tau_m_ms"], p["C_m_pF"]

@@ -1,4 +1,4 @@
-"""Readers of the raw input files (spec §1.1) into plain arrays and tables.
+"""Readers of the raw input files (docs/model.md §1.1) into plain arrays and tables.
 
 Each reader takes an optional explicit path; by default the registered, checksum-verified file is
 obtained through :func:`humam.data.data_path`. A file that does not have the expected structure
@@ -205,7 +205,7 @@ def read_dti(path: Path | str | None = None) -> DtiData:
     """Streamline counts and fibre lengths of the right hemisphere in DK file order.
 
     The name list reads ``ctx-lh-*`` although the right-hemisphere matrices are used (published
-    quirk Q7); the area name is the text after the last '-'.
+    docs/quirks.md Q7); the area name is the text after the last '-'.
     """
     path = Path(path) if path is not None else data_path(DTI_FILE)
     content = _loadmat(path)

@@ -1,10 +1,10 @@
-"""Type-I/II split of the intra-area synapses: the two 4-D integrals of spec §4.4.
+"""Type-I/II split of the intra-area synapses: the two 4-D integrals of docs/model.md §4.4.
 
 g(r1, r2, phi, z) = 4 r1 r2 (2 pi - phi) (z_max - z) exp(-sqrt(r1^2 - 2 r1 r2 cos phi + r2^2 + z^2) / lambda)
 
 P_in integrates r1 over [0, R0], P_out over [R0, R_D]; r2 in [0, R0], phi in [0, 2 pi], z in
 [0, z_max]. Radii and lambda are in um, while z_max is the total thickness in mm used as a bare
-number (published quirk Q1). Integrated with scipy.integrate.nquad at epsrel = 0.1 on every
+number (published docs/quirks.md Q1). Integrated with scipy.integrate.nquad at epsrel = 0.1 on every
 level, r1 innermost and z outermost: the published local/external split depends on exactly this.
 
 Speed without changing a bit of the result:

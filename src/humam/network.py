@@ -1,11 +1,11 @@
-"""Network parameters (spec §5) and the full-scale network description.
+"""Network parameters (docs/model.md §5) and the full-scale network description.
 
 Pure, vectorised functions turn the neuron numbers and synapse numbers of
 :mod:`humam.cytoarchitecture` and :mod:`humam.connectivity` into weights, delays and drive:
 
 * PSC per mV of PSP peak, base weights ``J`` (272 x 272, rows target) and external weights ``J_ext``;
 * external indegree ``K_ext`` and the rate per external synapse ``nu_ext`` (from the *unscaled*
-  ``J_ext``, quirk Q9);
+  ``J_ext``, docs/quirks.md Q9);
 * recurrent scaling factors (4E->2/3E, chi, chi_I, optional local 5E->I and E->I), weight SDs,
   external 5E/6E factors and their SDs;
 * delay means, SDs, lognormal parameters and lower clips per pair;
@@ -36,7 +36,7 @@ _LAYER_II_III, _LAYER_IV, _LAYER_V, _LAYER_VI = (tables.LAYERS.index(x) for x in
 #: Parameters that can be drawn per neuron (§5.2): heterogeneity key -> neuron parameter.
 HETEROGENEOUS_PARAMETERS: dict[str, str] = {"V_th": "V_th_mV", "C_m": "C_m_pF", "tau_m": "tau_m_ms"}
 
-#: Factor of the single-spike weight J_ext * 1000 * K_ext (§5.6, quirk Q10).
+#: Factor of the single-spike weight J_ext * 1000 * K_ext (§5.6, docs/quirks.md Q10).
 PERTURBATION_WEIGHT_FACTOR = 1000.0
 
 DELAY_DISTRIBUTIONS = ("lognormal", "normal")
@@ -60,7 +60,7 @@ def neuron_parameter_arrays(neuron: dict) -> dict[str, np.ndarray]:
 
 def lognormal_parameters(mean, rel_sd) -> tuple[np.ndarray, np.ndarray]:
     """(mu, sigma) of the underlying normal of a lognormal with the given mean and relative SD c:
-    mu = ln(mean / sqrt(1 + c^2)), sigma = sqrt(ln(1 + c^2)) (spec §5.2, §5.4)."""
+    mu = ln(mean / sqrt(1 + c^2)), sigma = sqrt(ln(1 + c^2)) (docs/model.md §5.2, §5.4)."""
     mean = np.asarray(mean, dtype=float)
     rel_sd = np.asarray(rel_sd, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -204,7 +204,7 @@ def external_rate_per_synapse_hz(neuron_params: dict[str, np.ndarray], indegree_
 
     nu_ext = 1000 eta_ext (V_th - E_L) / (tau_m K_ext tau_syn_ex J_ext / C_m).
 
-    ``weights_ext_pA`` must be the unscaled J_ext, before the 5E/6E factors (quirk Q9), so that the
+    ``weights_ext_pA`` must be the unscaled J_ext, before the 5E/6E factors (docs/quirks.md Q9), so that the
     rate per neuron nu_ext K_ext is the same for every population.
     """
     p = neuron_params
@@ -255,7 +255,7 @@ def perturbation_table(entries: list[dict], neuron_numbers: np.ndarray, weights_
 
     Each entry ``{area, layer, population, time_ms}`` becomes one spike at ``time_ms`` delivered to
     the first neuron of that population with delay 1 ms and weight J_ext * 1000 * K_ext pA, using the
-    full-scale, unscaled J_ext and K_ext at step 5 of §5.8 (deliberately huge, quirk Q10).
+    full-scale, unscaled J_ext and K_ext at step 5 of §5.8 (deliberately huge, docs/quirks.md Q10).
 
     Raises ParameterError for unknown area/layer/population names, an empty population, a repeated
     population or a spike time that is not a positive finite number.
@@ -365,7 +365,7 @@ def full_scale_network(cyto, connectome, params: dict) -> Network:
     weights_pA = base_weights_pA(neuron_params, float(weights["g"]), float(weights["psp_e_mV"]))
     weights_ext_pA = base_external_weights_pA(neuron_params, float(weights["psp_ext_mV"]))
 
-    # 4. external rates from the unscaled J_ext (Q9)
+    # 4. external rates from the unscaled J_ext (docs/quirks.md Q9)
     indegree_ext = external_indegree(synapses_external, neuron_numbers)
     rate_ext_hz = external_rate_per_synapse_hz(neuron_params, indegree_ext, weights_ext_pA, float(external["eta_ext"]))
 

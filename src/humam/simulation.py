@@ -1,7 +1,7 @@
-"""NEST simulation of a network description (spec §7). The only module that imports NEST.
+"""NEST simulation of a network description (docs/model.md §7). The only module that imports NEST.
 
 :func:`simulate` instantiates a :class:`~humam.network.Network` in NEST 3.10 following the call
-sequence of spec §7.6 exactly (that sequence fixes every random draw, so the same seed and the same
+sequence of docs/model.md §7.6 exactly (that sequence fixes every random draw, so the same seed and the same
 number of virtual processes give the same spikes whatever the split into MPI ranks × threads),
 simulates it in one call and writes
 
@@ -55,7 +55,7 @@ class SimulationError(HumamError):
 
 @dataclass(frozen=True)
 class ConnectionPlan:
-    """Every recurrent ``Connect`` call, target-major in canonical order (spec §7.6 step 6)."""
+    """Every recurrent ``Connect`` call, target-major in canonical order (docs/model.md §7.6 step 6)."""
 
     target: np.ndarray  #: canonical population index of the target
     source: np.ndarray  #: canonical population index of the source
@@ -337,7 +337,7 @@ def _nest_neuron_params(net: Network, index: int) -> dict:
 
 
 def _configure_kernel(nest, net: Network, sim: dict, threads: int) -> None:
-    """Step 1 of spec §7.6: a fresh kernel with the run's threads, resolution and master seed."""
+    """Step 1 of docs/model.md §7.6: a fresh kernel with the run's threads, resolution and master seed."""
     nest.ResetKernel()
     nest.verbosity = nest.VerbosityLevel.WARNING
     nest.set(local_num_threads=threads)
@@ -433,7 +433,7 @@ def _connect_recording(nest, net: Network, sim: dict, populations: dict, devices
 
 
 def _build(nest, net: Network, sim: dict, threads: int, plan: ConnectionPlan, log):
-    """Create and connect the network in the order of spec §7.6; returns nodes and the recorder."""
+    """Create and connect the network in the order of docs/model.md §7.6; returns nodes and the recorder."""
     _configure_kernel(nest, net, sim, threads)
     populations = _create_populations(nest, net, sim)
     devices = _create_devices(nest, net)
@@ -448,7 +448,7 @@ PROGRESS_CHUNK_MS = 100.0
 
 
 def _run(nest, t_sim: float, log) -> None:
-    """Simulate ``t_sim`` ms. Without progress display this is one ``Simulate`` call (spec §7.6);
+    """Simulate ``t_sim`` ms. Without progress display this is one ``Simulate`` call (docs/model.md §7.6);
     with it, ``Prepare``/``Run`` in chunks/``Cleanup``, which advances the same update loop and
     gives the same spikes (tested)."""
     if not log.show_progress or t_sim <= PROGRESS_CHUNK_MS:

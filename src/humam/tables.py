@@ -1,4 +1,4 @@
-"""Built-in tables of the model (spec §2) and the population bookkeeping built on them.
+"""Built-in tables of the model (docs/model.md §2) and the population bookkeeping built on them.
 
 Everything here is a constant of the published model: the 34 Desikan-Killiany (DK) areas, the
 layers and population types, the von Economo-Koskinas (vEK) sub-layer and area maps, the
@@ -6,7 +6,7 @@ Potjans & Diesmann (2014) microcircuit and the synapse-layer -> target-cell tabl
 et al. (2004) and Mohan et al. (2015). Floating-point constants are kept at the full precision of
 the specification: the published synapse totals depend on every digit.
 
-Ordering conventions (spec §0.2): matrices are indexed rows = target, columns = source; the
+Ordering conventions (docs/model.md §0.2): matrices are indexed rows = target, columns = source; the
 canonical order of population-resolved results is the lexicographic order of (area, layer, pop),
 which is the flat C order of an array shaped ``(34, 4, 2)`` = [area, layer II/III..VI, E/I].
 """
@@ -18,7 +18,7 @@ import numpy as np
 from .errors import ParameterError
 
 # ---------------------------------------------------------------------------------------------
-# Areas, layers, populations (spec §0.2, §2.1)
+# Areas, layers, populations (docs/model.md §0.2, §2.1)
 
 #: The 34 DK areas in the row/column order of the ``.mat`` files and the fMRI ROI blocks (§2.1).
 AREAS_FILE_ORDER: tuple[str, ...] = (
@@ -136,7 +136,7 @@ def population_index(area: str, layer: str, pop: str) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# von Economo-Koskinas tables (spec §2.2, §2.3)
+# von Economo-Koskinas tables (docs/model.md §2.2, §2.3)
 
 #: vEK sub-layer label -> model layer (§2.2). Mixed labels are assigned without splitting.
 VEK_SUBLAYER_TO_LAYER: dict[str, str] = {
@@ -197,7 +197,7 @@ VEK_TO_DK: dict[str, tuple[str, ...]] = {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Potjans & Diesmann (2014) microcircuit (spec §2.4); population order 23E, 23I, ..., 6I
+# Potjans & Diesmann (2014) microcircuit (docs/model.md §2.4); population order 23E, 23I, ..., 6I
 
 #: Neuron numbers of the PD microcircuit.
 PD_NEURONS: np.ndarray = np.array([20683, 5834, 21915, 5479, 4850, 1065, 14395, 2948], dtype=np.int64)
@@ -223,7 +223,7 @@ PD_CONNECTION_PROBABILITY: np.ndarray = np.array(
 def pd_synapse_numbers() -> np.ndarray:
     """Synapse numbers of the PD microcircuit, |ln(1 - C_ij) / ln(1 - 1/(N_i N_j))| (8 x 8).
 
-    Evaluated literally (spec §2.4): the float64 differences 1 - C and 1 - 1/(N_i N_j) are formed
+    Evaluated literally (docs/model.md §2.4): the float64 differences 1 - C and 1 - 1/(N_i N_j) are formed
     first and then passed to the natural log. The ``log1p`` form rounds differently and changes
     the published local synapse numbers.
     """
@@ -239,7 +239,7 @@ def pd_synapses_per_pair() -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# Synapse-layer -> target-cell tables (spec §2.5); rows 23E..6I, columns layers I..VI
+# Synapse-layer -> target-cell tables (docs/model.md §2.5); rows 23E..6I, columns layers I..VI
 
 #: Binzegger et al. (2004): fraction of the synapses in a layer (column) that target a population (row).
 BINZEGGER: np.ndarray = np.array(

@@ -1,4 +1,4 @@
-"""Mean-field theory of the stationary rates (spec §9): the shifted-Siegert formula.
+"""Mean-field theory of the stationary rates (docs/model.md §9): the shifted-Siegert formula.
 
 Stationary rates of the LIF network (``iaf_psc_exp``) in the diffusion approximation with the
 colored-noise correction of Fourcaud & Brunel (2002), found by integrating the pseudo-dynamics
@@ -35,12 +35,12 @@ for u below about -5, which makes the rates of strongly driven populations wrong
 Fixed point (§9.5): LSODA on the pseudo-dynamics (pseudo-time in units of one time constant), start
 nu(0) ~ Uniform[0, 10) spikes/s from the legacy NumPy generator seeded with 123, one vector over the
 non-empty populations in canonical order, evaluation times 0.1 k for k = 0..99. The published
-prediction is the value at t = 9.9, which is not fully converged (quirk Q20; max about 0.0016
+prediction is the value at t = 9.9, which is not fully converged (docs/quirks.md Q20; max about 0.0016
 spikes/s, 2.6 % relative, from the fixed point in the base network). ``until_converged=True``
 continues the same pseudo-dynamics until |phi(nu) - nu| is at round-off level, i.e. it returns the
 fixed point itself (the shipped ``base_theory_rates.pkl`` is this fixed point).
 
-The DC drive of down-scaled networks (§6.3) is **not** part of the published theory (quirk Q12): by
+The DC drive of down-scaled networks (§6.3) is **not** part of the published theory (docs/quirks.md Q12): by
 default the theory of a down-scaled network uses its scaled K, J and external drive only. With
 ``include_dc=True`` the constant current I_DC shifts the mean input by I_DC tau_m / C_m (mV; tau_m in
 ms, C_m in pF): mu_i += I_DC,i tau_m,i / C_m,i. The external drive is the network's K_ext
@@ -72,7 +72,7 @@ ALPHA = math.sqrt(2.0) * abs(ZETA_HALF)
 GAUSS_LEGENDRE_NODES = 64
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(GAUSS_LEGENDRE_NODES)
 
-#: Published pseudo-time grid: 0.1 k, k = 0..99; the prediction is the value at t = 9.9 (Q20).
+#: Published pseudo-time grid: 0.1 k, k = 0..99; the prediction is the value at t = 9.9 (docs/quirks.md Q20).
 DEFAULT_TIMES = 0.1 * np.arange(100)
 #: Seed of the legacy NumPy generator for the initial rates.
 DEFAULT_SEED = 123
@@ -127,7 +127,7 @@ def weight_to_mV(weights_pA, tau_syn_ms, C_m_pF) -> np.ndarray:
 def theory_inputs(net: Network, include_dc: bool = False) -> TheoryInputs:
     """The theory's inputs (§9.1) from a :class:`~humam.network.Network`, non-empty populations only.
 
-    By default the down-scaling DC drive ``net.dc_drive_pA`` is ignored, as published (quirk Q12);
+    By default the down-scaling DC drive ``net.dc_drive_pA`` is ignored, as published (docs/quirks.md Q12);
     ``include_dc=True`` adds I_DC tau_m / C_m (mV) to the mean input. K_ext is ``net.indegree_ext``.
     """
     index = np.flatnonzero(net.nonempty)
@@ -359,7 +359,7 @@ def theory_rates(net: Network, *, seed: int = DEFAULT_SEED, initial_rates_hz=Non
     * ``seed``: seed of the legacy NumPy generator for nu(0) ~ Uniform[0, 10) (default 123); ignored if
       ``initial_rates_hz`` is given, either (272,) over all populations or (n,) over the non-empty ones.
     * ``times``: evaluation times of the pseudo-dynamics (default 0.1 k, k = 0..99); the prediction is
-      the value at the last one (published: t = 9.9, not converged, quirk Q20).
+      the value at the last one (published: t = 9.9, not converged, docs/quirks.md Q20).
     * ``solver``: ``"odeint"`` (default) or ``"solve_ivp"`` (method LSODA), both with SciPy's default
       tolerances; their t = 9.9 values agree to about 0.01 %.
     * ``integrand``: ``"stable"`` (default) or ``"literal"``, for comparison. The literal integrand's
@@ -374,7 +374,7 @@ def theory_rates(net: Network, *, seed: int = DEFAULT_SEED, initial_rates_hz=Non
       point (for the base network: equal to the shipped pickle to ~2.5e-13 relative, at t of about 50).
       ``converged`` tells whether the criterion was met.
 
-    * ``include_dc`` (default False, published, quirk Q12): add the down-scaling DC drive to the mean
+    * ``include_dc`` (default False, published, docs/quirks.md Q12): add the down-scaling DC drive to the mean
       input (mu += I_DC tau_m / C_m).
     """
     if solver not in SOLVERS:

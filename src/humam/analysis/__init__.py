@@ -1,4 +1,4 @@
-"""Analysis of simulated spikes (spec §8) and the statistics of the shipped χ scans (spec §8.13).
+"""Analysis of simulated spikes (docs/model.md §8) and the statistics of the shipped χ scans (docs/model.md §8.13).
 
 Every metric is a pure, vectorised function of arrays: spikes are held as one table of (neuron,
 time) pairs sorted by (neuron, time) (:class:`SpikeTrains`), and per-neuron or per-population results
@@ -15,20 +15,20 @@ of a perturbation pair and its file) and :mod:`.run` (the analysis of one run an
 ``analysis.h5``). The spike file is read by :mod:`humam.spikefile`. The parameters are
 the ``analysis`` section of ``defaults.yaml``.
 
-Conventions (spec §8.1, quirks Q14–Q19):
+Conventions (docs/model.md §8.1, docs/quirks.md Q14–Q19):
 
 * A neuron is *present* if it spiked at least once in the whole run; silent neurons are absent from
   individual rates, CV, LvR and correlations, but mean rates divide by the full population size.
 * Population-resolved results are (272,) arrays in canonical order; **empty populations (0 neurons)
   hold NaN** in rates, CV, LvR and cc, so that they can be told apart from populations that exist but
-  have no qualifying neuron (CV, LvR, cc = 0 there, as the spec prescribes).
+  have no qualifying neuron (CV, LvR, cc = 0 there, as the model description (docs/model.md) prescribes).
 * Area-resolved results are (34,) arrays or (34, 34) matrices in alphabetical area order.
 * Times are in ms, rates in spikes/s, rate histograms in spikes/ms per neuron, currents in pA, BOLD
   in the dimensionless units of the Balloon–Windkessel model, with its time in s.
 
-Window conventions, as in the spec: mean and individual rates count spikes in [t_start, t_stop);
+Window conventions, as in the model description (docs/model.md): mean and individual rates count spikes in [t_start, t_stop);
 CV and LvR use [t_start, t_stop]; correlation trains are binned on [t_start, t_sim] (a spike at
-exactly t_sim falls into the last bin); rate histograms use [0, t_sim) whatever t_start is (Q15).
+exactly t_sim falls into the last bin); rate histograms use [0, t_sim) whatever t_start is (docs/quirks.md Q15).
 NEST stamps spikes at the end of a time step, so spikes at exactly t_sim occur. A spike at t goes
 into bin floor((t - t0) / width + 1e-9), so that grid times on a bin edge stay in their bin.
 """

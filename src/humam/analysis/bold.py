@@ -1,4 +1,4 @@
-"""BOLD signals of the areas (spec §8.10) with the Balloon–Windkessel model, resampled for FC (§8.11)."""
+"""BOLD signals of the areas (docs/model.md §8.10) with the Balloon–Windkessel model, resampled for FC (§8.11)."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def bold_steady_state(rate_hz: float, params: dict | None = None) -> dict[str, f
 
 
 def interpolate_linear_extrapolate(x: np.ndarray, y: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Piecewise-linear interpolation of (x, y) at ``grid``, extrapolating the end segments linearly (Q18)."""
+    """Piecewise-linear interpolation of (x, y) at ``grid``, extrapolating the end segments linearly (docs/quirks.md Q18)."""
     x, y, grid = (np.asarray(a, dtype=float) for a in (x, y, grid))
     out = np.interp(grid, x, y)
     if x.size >= 2:

@@ -1,4 +1,4 @@
-"""The statistics of the shipped χ scans (spec §8.13, figures.md §3.3) and the same samples from a
+"""The statistics of the shipped χ scans (docs/model.md §8.13, docs/figures.md §3.3) and the same samples from a
 simulated run."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from .spike_trains import SpikeTrains
 from .statistics import interval_statistics, ks_similarity
 
 #: The shipped χ-scan folders (``simulated_data/scaling_experiment_<name>``) and the χ of their
-#: "groundstate" and "bestfit" samples (figures.md §3.3; identified from the data).
+#: "groundstate" and "bestfit" samples (docs/figures.md §3.3; identified from the data).
 CHI_SCAN_FOLDERS: dict[str, dict[str, float]] = {
     "lichtman_chii2_different_seed": {"groundstate": 1.0, "bestfit": 2.5},
     "lichtman_chii2_distributed_params": {"groundstate": 0.0, "bestfit": 2.5},
@@ -81,9 +81,9 @@ def load_chi_scan_samples(folder: str) -> dict[str, dict[str, np.ndarray]]:
             for measure in ("rates", "cv", "lvr")}
 
 
-#: The χ-scan folder of the published model (figures.md §3.3, "main").
+#: The χ-scan folder of the published model (docs/figures.md §3.3, "main").
 CHI_SCAN_MAIN_FOLDER = "lichtman_chii2_different_seed"
-#: Area and windows of the shipped χ-scan samples (spec §8.13): five 2 s windows over [2.5, 12.5) s.
+#: Area and windows of the shipped χ-scan samples (docs/model.md §8.13): five 2 s windows over [2.5, 12.5) s.
 CHI_SCAN_SAMPLE_AREA = "caudalanteriorcingulate"
 CHI_SCAN_SAMPLE_WINDOWS = 5
 
@@ -121,7 +121,7 @@ def recompute_chi_scan_ks(folder: str):
     One row per (measure, sample) with ``chi``, ``recomputed``, ``shipped``, ``difference`` and
     ``matching_chi`` (the χ whose shipped value equals the recomputed one exactly, if any). For rates
     the values agree exactly; CV and LvR differ by 0.01–0.03 because the shipped values come from
-    samples with a different spike-count rule (Q19), and the shipped ones are authoritative.
+    samples with a different spike-count rule (docs/quirks.md Q19), and the shipped ones are authoritative.
     """
     import pandas as pd
 
@@ -146,7 +146,7 @@ def chi_scan_samples_from_spikes(st: SpikeTrains, area: str = CHI_SCAN_SAMPLE_AR
     """The §8.13 samples of one simulated run, pooled over windows: per present neuron of ``area`` and
     per ``window_ms`` window after ``transient_ms`` (as many whole windows as fit into t_sim), the rate
     count / window kept if >= 0.5 spikes/s, and CV and LvR of the trains with **more than** 10 spikes
-    in the window (Q19)."""
+    in the window (docs/quirks.md Q19)."""
     a = tables.area_index(area)
     in_area = (st.spike_population // tables.N_POPULATIONS_PER_AREA) == a
     n_windows = int(math.floor((st.t_sim_ms - transient_ms) / window_ms + 1e-9))
@@ -196,7 +196,7 @@ def _alphabetical(frame) -> np.ndarray:
 def experimental_fc_comparison(simulated_fc: dict[str, np.ndarray], experimental: dict | None = None,
                                exclude_diagonal: bool = True) -> dict:
     """The experimental FC (optional 7T fMRI array) and its similarity (Pearson r of the FC vectors,
-    spec §8.11) to each simulated FC of ``simulated_fc`` ({sample: 34 x 34}, alphabetical), per
+    docs/model.md §8.11) to each simulated FC of ``simulated_fc`` ({sample: 34 x 34}, alphabetical), per
     hemisphere. ``experimental`` (from :func:`humam.analysis.fc.load_experimental_fc`) is loaded when
     None; when it cannot be had the result is ``{"available": False, "reason": ...}``."""
     from ..errors import DataError

@@ -1,4 +1,4 @@
-"""Synaptic input currents of the areas (spec §8.9)."""
+"""Synaptic input currents of the areas (docs/model.md §8.9)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def area_synaptic_currents(population_histogram: np.ndarray, weights_pA: np.ndar
     ``population_histogram`` (272, T) is the rate histogram of §8.7 in spikes/ms per neuron (1 ms
     bins), ``tau_syn_ms`` (272,) the synaptic time constant of each *source* population. For source j,
     PSC_j = (τ_j h_j) ⊛ k_j with the kernel of :func:`current_kernel` sampled on the ``dt_ms`` grid but
-    applied to the 1 ms bins (Q16), truncated to the input length. Target i receives
+    applied to the 1 ms bins (docs/quirks.md Q16), truncated to the input length. Target i receives
     c_i = Σ_j |J_ij| K_ij PSC_j and the area signal is Σ_{i∈A} N_i c_i / Σ_{i∈A} N_i. Convolution is
     linear, so the area sums are formed before convolving (one convolution per area and τ value).
     """

@@ -1,4 +1,4 @@
-"""Functional connectivity (spec §8.11): FC matrices, their comparison vectors and the comparison
+"""Functional connectivity (docs/model.md §8.11): FC matrices, their comparison vectors and the comparison
 with the experimental 7T resting-state fMRI FC."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def fc_matrix(signals: np.ndarray) -> np.ndarray:
 
 
 def fc_vector(matrix: np.ndarray, exclude_diagonal: bool) -> np.ndarray:
-    """Lower triangle *including* the diagonal of an FC matrix (Q17), row by row; with
+    """Lower triangle *including* the diagonal of an FC matrix (docs/quirks.md Q17), row by row; with
     ``exclude_diagonal`` the diagonal entries are NaN."""
     m = np.array(matrix, dtype=float, copy=True)
     if exclude_diagonal:

@@ -1,7 +1,7 @@
-"""Temporal hierarchy of the areas (figures.md §4.8): peak lags of the area rates, their
+"""Temporal hierarchy of the areas (docs/figures.md §4.8): peak lags of the area rates, their
 significance, and the hierarchy that fits the significant lags.
 
-1. Area rates r_A(t): the area rate histograms (model §8.7) over a window (:func:`hierarchy_window_ms`),
+1. Area rates r_A(t): the area rate histograms (docs/model.md §8.7) over a window (:func:`hierarchy_window_ms`),
    mean subtracted per area.
 2. Peak lag τ_AB: the lag k in −max_lag…+max_lag bins that maximises Σ_t r_A(t) r_B(t + k); τ_AB > 0
    means A leads B. τ_BA = −τ_AB by construction; pairs with a constant signal have no lag (NaN).
@@ -24,7 +24,7 @@ from scipy import optimize, sparse, stats
 from scipy.fft import next_fast_len
 from scipy.sparse import csgraph
 
-#: Defaults of the ``analysis.hierarchy`` section (figures.md §4.8).
+#: Defaults of the ``analysis.hierarchy`` section (docs/figures.md §4.8).
 MAX_LAG_BINS = 50
 N_CHUNKS = 9
 ALPHA = 0.05

@@ -1,14 +1,14 @@
-"""The spike journey of a single extra spike (model §10.3): a perturbed run against its unperturbed
+"""The spike journey of a single extra spike (docs/model.md §10.3): a perturbed run against its unperturbed
 twin, its populations ordered by their graph distance from the perturbed population.
 
 * **Population graph** of a network: the non-empty populations, a directed edge j → i iff
   S_ij > 0, of length the mean delay of that projection as stored in the network
   (``Network.delay_mean_ms``: 1.5 ms from local E, 0.75 ms from local I sources, distance / 3.5 mm/ms
-  between areas; model §5.4).
+  between areas; docs/model.md §5.4).
 * **Distances** from p* = (pericalcarine, IV, E): hop count (unweighted shortest path) and delay
   distance (Dijkstra over the mean delays, ms), with :mod:`scipy.sparse.csgraph`.
 * **Difference raster**: D_i(b) = 1 iff the perturbed and unperturbed spike counts of population i
-  differ in bin b of [2000, 2100) ms, counted directly from the spikes; 0.1 ms bins (quirk Q21: the
+  differ in bin b of [2000, 2100) ms, counted directly from the spikes; 0.1 ms bins (docs/quirks.md Q21: the
   published figure corresponds to 0.1 ms bins) and 1 ms bins. The extra spike reaches p* 1 ms after
   it is emitted, so no difference can appear earlier.
 
@@ -34,7 +34,7 @@ from .statistics import population_counts
 FILE_TYPE = "humam.journey"
 FORMAT_VERSION = 1
 
-#: p*: the population that receives the extra spike (model §5.6, §10.3).
+#: p*: the population that receives the extra spike (docs/model.md §5.6, §10.3).
 PERTURBED_POPULATION = ("pericalcarine", "IV", "E")
 #: Window of the difference raster, ms (the extra spike is emitted at its start).
 WINDOW_MS = (2000.0, 2100.0)

@@ -1,4 +1,4 @@
-"""The analysis of one run (spec §8): every metric of its spikes, and the file ``analysis.h5``."""
+"""The analysis of one run (docs/model.md §8): every metric of its spikes, and the file ``analysis.h5``."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def analysis_window_ms(params: dict, t_sim_ms: float) -> tuple[float, float]:
 
 
 def analyse_spike_trains(st: SpikeTrains, net, params: dict | None = None) -> dict[str, Any]:
-    """Every metric of spec §8 for spikes ``st`` of network ``net`` with the ``analysis`` parameters
+    """Every metric of docs/model.md §8 for spikes ``st`` of network ``net`` with the ``analysis`` parameters
     ``params`` (None: the defaults); see :func:`analyse_run`."""
     p = resolve_params(params)
     t_start, t_stop = analysis_window_ms(p, st.t_sim_ms)

@@ -1,4 +1,4 @@
-"""The spike table of a run (spec §8.1): all spikes as (neuron, time) pairs sorted by (neuron, time).
+"""The spike table of a run (docs/model.md §8.1): all spikes as (neuron, time) pairs sorted by (neuron, time).
 
 Per-neuron and per-population results are computed from this table with ``np.bincount`` /
 ``np.diff``, never with a loop over neurons. Files are read by :func:`humam.spikefile.read_spike_trains`.

@@ -1,4 +1,4 @@
-"""Spike statistics (spec §8.2–§8.8, §8.12): rates, CV ISI, LvR, correlation coefficients,
+"""Spike statistics (docs/model.md §8.2–§8.8, §8.12): rates, CV ISI, LvR, correlation coefficients,
 histograms, raster samples and the rate-distribution similarity with experimental rates."""
 
 from __future__ import annotations
@@ -245,7 +245,7 @@ def rate_histograms(st: SpikeTrains, bin_ms: float = 1.0) -> dict[str, np.ndarra
 
 
 #: Raster window of the published figures (ms), the initial transient that shorter runs skip and the
-#: length of a shorter run's window (model §8.14).
+#: length of a shorter run's window (docs/model.md §8.14).
 RASTER_PUBLISHED_WINDOW_MS = (4000.0, 5000.0)
 RASTER_TRANSIENT_MS = 500.0
 RASTER_SHORT_RUN_WINDOW_MS = 500.0
@@ -283,7 +283,7 @@ def raster_sample(st: SpikeTrains, fraction: float, t_start_ms: float, t_stop_ms
                   seed: int = 2903) -> dict[str, np.ndarray]:
     """Spikes in [t_start, t_stop) of a seeded random ``fraction`` of the present neurons of every
     population (ceil(fraction x present), so every population that spiked shows at least one neuron).
-    Silent neurons are not eligible (Q14); the choice of the neurons does not depend on the window.
+    Silent neurons are not eligible (docs/quirks.md Q14); the choice of the neurons does not depend on the window.
     Returns per-spike ``population_index``, ``node_id`` and ``times_ms`` sorted by (population, node id,
     time), per population ``sampled_neurons`` (272,), and ``neurons``: the ``population_index`` and
     ``node_id`` of every sampled neuron (also those without a spike in the window), sorted."""
@@ -355,7 +355,7 @@ def ks_similarity(simulated: np.ndarray, experimental: np.ndarray) -> float:
 def load_mfc_baseline_rates(path: str | Path) -> np.ndarray:
     """Experimental baseline rates (spikes/s) from ``mfc.mat`` of Minxha et al. 2020.
 
-    The layout of that file is not specified (spec §13); this reader **assumes** a MATLAB file with
+    The layout of that file is not specified (docs/model.md §13); this reader **assumes** a MATLAB file with
     a cell array ``spike_times`` of shape (units, trials) or (units,) of per-trial cells, each entry a
     vector of spike times in s relative to the trial start, and ``stim_onset`` holding the stimulus
     onset time in s relative to the trial start, either as a scalar or with one value per trial

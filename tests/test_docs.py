@@ -1,0 +1,73 @@
+"""Every document the code cites is in the repository: ``docs/<name>.md §N.M`` names a section that
+exists, ``docs/quirks.md QN`` a quirk of its table, and nothing cites a document outside ``docs/``."""
+
+import re
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CITATION = re.compile(r"docs/([\w-]+\.md) §\s?(\d+(?:\.\d+)*)")
+QUIRK = re.compile(r"docs/quirks\.md (Q\d+)(?:[–-](Q\d+))?")
+#: How the code cited the specification before it became docs/: none of these may remain.
+OUTSIDE = re.compile(r"(?<![\w/])(?:spec|model|figures)(?:\.md)? §|\bthe spec\b")
+
+
+def tracked_files() -> list[Path]:
+    names = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    return [ROOT / n for n in names if n.endswith((".py", ".yaml", ".md", ".ipynb", ".sh", ".toml"))
+            and not n.startswith("docs/") and n != "CHANGELOG.md" and (ROOT / n).is_file()]
+
+
+def sections(doc: Path) -> set[str]:
+    """Section numbers of the Markdown headings of ``doc`` ("## 4. ..." -> "4", "### 4.3 ..." -> "4.3")."""
+    found = set()
+    for line in doc.read_text().splitlines():
+        match = re.match(r"#+\s+(\d+(?:\.\d+)*)\.?\s", line)
+        if match:
+            found.add(match.group(1))
+    return found
+
+
+def test_every_cited_section_exists():
+    missing, count = [], 0
+    cache: dict[str, set[str]] = {}
+    for path in tracked_files():
+        for doc, section in CITATION.findall(path.read_text(encoding="utf-8")):
+            count += 1
+            target = ROOT / "docs" / doc
+            if not target.is_file():
+                missing.append((path.name, doc))
+                continue
+            cache.setdefault(doc, sections(target))
+            if section not in cache[doc]:
+                missing.append((path.name, f"{doc} §{section}"))
+    assert count > 100 and not missing, (count, missing)
+
+
+def test_every_cited_quirk_is_in_the_table():
+    table = (ROOT / "docs" / "quirks.md").read_text()
+    known = set(re.findall(r"^\|\s*(Q\d+)\s*\|", table, re.MULTILINE))
+    assert len(known) >= 20
+    cited = set()
+    for path in tracked_files():
+        for first, last in QUIRK.findall(path.read_text(encoding="utf-8")):
+            cited.update(q for q in (first, last) if q)
+    assert cited and cited <= known, cited - known
+
+
+def test_no_citation_of_a_document_outside_the_repository():
+    offenders = [(p.relative_to(ROOT), m.group(0)) for p in tracked_files()
+                 for m in OUTSIDE.finditer(p.read_text(encoding="utf-8"))]
+    assert not offenders, offenders[:20]
+
+
+def test_the_package_has_citation_and_changelog():
+    import yaml
+
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["cff-version"] == "1.2.0"
+    assert citation["preferred-citation"]["doi"] == "10.1093/cercor/bhae409"
+    import humam
+
+    assert str(citation["version"]) == humam.__version__
+    assert humam.__version__ in (ROOT / "CHANGELOG.md").read_text()
