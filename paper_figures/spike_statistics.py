@@ -189,29 +189,31 @@ def box_values(results: dict) -> dict[str, dict]:
 
 
 def draw_box_panel(ax, values: list[np.ndarray], ylabel: str, title: str, seed: int = JITTER_SEED):
-    """One box per population type (E/I colours), with the areas as jittered points."""
-    positions = np.arange(1, N_PER_AREA + 1)
-    drawn = [k for k in range(N_PER_AREA) if values[k].size]
-    box = ax.boxplot([values[k] for k in drawn], positions=positions[drawn], widths=0.6, patch_artist=True,
-                     showfliers=False, medianprops={"color": "black", "lw": 1.2},
-                     whiskerprops={"lw": 0.8}, capprops={"lw": 0.8}, boxprops={"lw": 0.8})
-    for k, patch in zip(drawn, box["boxes"]):
-        patch.set_facecolor(type_color(k))
-        patch.set_alpha(0.55)
-    rng = np.random.default_rng(seed)
-    for k in drawn:
-        jitter = rng.uniform(-0.17, 0.17, values[k].size)
-        ax.scatter(positions[k] + jitter, values[k], s=4, color="#222222", alpha=0.7, lw=0, zorder=3)
-    ax.set_xticks(positions, style.POPULATION_LABELS)
+    """One box per population type (E/I colours; seaborn), with the areas as jittered points."""
+    import pandas as pd
+    import seaborn as sns
+
+    labels = list(style.POPULATION_LABELS)
+    frame = pd.DataFrame({"population": np.repeat(labels, [values[k].size for k in range(N_PER_AREA)]),
+                          "value": np.concatenate([np.asarray(v, dtype=float) for v in values])})
+    sns.boxplot(data=frame, x="population", y="value", hue="population", order=labels, hue_order=labels,
+                palette={labels[k]: type_color(k) for k in range(N_PER_AREA)}, width=0.6, showfliers=False,
+                linewidth=0.8, medianprops={"color": "black", "lw": 1.2}, boxprops={"alpha": 0.55}, legend=False, ax=ax)
+    rng = np.random.default_rng(seed)  # own jitter: the same figure on every rebuild
+    for k in range(N_PER_AREA):
+        if values[k].size:
+            jitter = rng.uniform(-0.17, 0.17, values[k].size)
+            ax.scatter(k + jitter, values[k], s=4, color="#222222", alpha=0.7, lw=0, zorder=3)
     for tick, k in zip(ax.get_xticklabels(), range(N_PER_AREA)):
         tick.set_color(type_color(k))
-    ax.set_xlim(0.4, N_PER_AREA + 0.6)
+    ax.set_xlim(-0.6, N_PER_AREA - 0.4)
     low, high = ax.get_ylim()
     ax.set_ylim(low, high + 0.07 * (high - low))
     for k in range(N_PER_AREA):  # areas lacking the population (empty populations are omitted)
         if values[k].size != tables.N_AREAS:
-            ax.text(positions[k], 0.995, f"n = {values[k].size}", transform=ax.get_xaxis_transform(), ha="center",
+            ax.text(k, 0.995, f"n = {values[k].size}", transform=ax.get_xaxis_transform(), ha="center",
                     va="top", fontsize=6, color="#555555")
+    ax.set_xlabel("")
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(axis="y", color="#e5e5e5", lw=0.5)
