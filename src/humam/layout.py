@@ -6,10 +6,10 @@ paths, so the folder a task expects and the one a command writes cannot disagree
     OUT/
       <net_hash>/network.h5                      network of one resolved ``network`` section
       <net_hash>/theory-<theory_hash>.h5         its mean-field rates (``theory`` options hashed)
-      <net_hash>/graph.h5                        its area graph (shortest-path distances)
       <net_hash>/<sim_hash>/spikes.h5            one simulation (SONATA spike file)
       <net_hash>/<sim_hash>/run.json             its record, written last
       <net_hash>/<sim_hash>/analysis-<analysis_hash>.h5   its analysis (``analysis`` options hashed)
+      <net_hash>/<sim_hash>/journey-<sim_hash>.h5   a perturbed run against its unperturbed twin
       chi_scan/<family>.h5                       statistics of a shipped chi-scan family
       figures/<stem>.{png,pdf,json}              the paper's figures and their sidecars
       report.md, report.html
@@ -32,7 +32,6 @@ from . import parameters
 NETWORK_FILE = "network.h5"
 SPIKES_FILE = "spikes.h5"
 RUN_FILE = "run.json"
-GRAPH_FILE = "graph.h5"
 FIGURES_DIR = "figures"
 CHI_SCAN_DIR = "chi_scan"
 REPORT_FILES = ("report.md", "report.html")
@@ -97,9 +96,6 @@ class Layout:
     def theory_file(self, params: dict) -> Path:
         """Mean-field rates of the network of ``params`` with its ``theory`` options."""
         return self.network_dir(params) / f"theory-{parameters.theory_hash(params)[:16]}.h5"
-
-    def graph_file(self, params: dict) -> Path:
-        return self.network_dir(params) / GRAPH_FILE
 
     # simulations
     def run(self, params: dict, processes: int = 1) -> RunFolder:
