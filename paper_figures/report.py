@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 import humam
-from humam import analysis, data, parameters, provenance, tables
+from humam import analysis, data, network_file, parameters, provenance, tables
 from humam.errors import HumamError
 
 from . import common, fig05_chi_scan
@@ -149,7 +149,15 @@ def chi_scan_table(statistics: dict) -> Table:
     return Table(["χ scan (shipped statistics, rh)", "drawn in F5", "published", "equal to 3 digits"], rows)
 
 
-def run_statistics_table(analyses: dict[str, dict], run_params: dict[str, dict]) -> Table:
+#: Full-scale neuron-weighted rate of the ground state, mean-field theory (docs/model.md §6.5), spikes/s.
+FULL_SCALE_THEORY_WEIGHTED_RATE_HZ = 0.436
+
+
+def run_statistics_table(analyses: dict[str, dict], run_params: dict[str, dict],
+                         stability: dict[str, dict | None] | None = None) -> Table:
+    """The statistics of the profile's ground state and best fit next to the published example's, the
+    ground-state rate against the full-scale theory, and the stability of the full-scale rates in
+    each run's (down-scaled) network."""
     names = [n for n in ("ground_state", "best_fit") if n in analyses]
     header = ["statistic (t ≥ 500 ms)"] + [f"{n.replace('_', ' ')} (this profile)" for n in names] + \
              ["published N = K = 0.005 example (ground / best)"]
@@ -158,6 +166,16 @@ def run_statistics_table(analyses: dict[str, dict], run_params: dict[str, dict])
         row = [key.replace("_", " ")] + [_fmt(float(analyses[n]["summary"][key])) for n in names]
         rows.append(row + [f"{published[0]:g} / {published[1]:g}"])
     rows.append(["neurons"] + [_fmt(int(analyses[n]["summary"]["neurons"])) for n in names] + ["17,350"])
+    rows.append(["ground state: neuron-weighted rate / full-scale theory (0.436 spikes/s)"]
+                + [f"×{float(analyses[n]['summary']['neuron_weighted_rate_hz']) / FULL_SCALE_THEORY_WEIGHTED_RATE_HZ:.2f}"
+                   if n == "ground_state" else "—" for n in names] + ["×102 / —"])
+    stability = stability or {}
+    row = ["leading eigenvalue at the full-scale rates (stable below 1)"]
+    for n in names:
+        check = stability.get(n)
+        row.append("full scale" if check is None else
+                   f"{check['leading_eigenvalue']:.2f} ({'stable' if check['stable'] else '**unstable**'})")
+    rows.append(row + ["—"])
     conditions = []
     for n in names:
         p = run_params[n]
@@ -215,17 +233,19 @@ def build_report(out: Path, profile: str, inputs: common.FigureInputs) -> dict[s
     statistics = inputs.chi_scan(fig05_chi_scan.MAIN_FOLDER)
     if statistics is not None:
         sections.append(("χ scan", "", chi_scan_table(statistics)))
-    analyses, run_params, run_records, runs = {}, {}, {}, {}
+    analyses, run_params, run_records, runs, stability = {}, {}, {}, {}, {}
     for name in SPEC.runs:
         run = inputs.run(name)
         if run is None:
             continue
         analyses[name], run_records[name], run_params[name], runs[name] = run.analysis, run.run, run.params, run.folder
+        attrs = network_file.read_network_attrs(run.network_path)
+        stability[name] = json.loads(attrs["stability"]) if "stability" in attrs else None
     if analyses:
         sections.append(("Simulations at this profile's scale",
                          "The published statistics are those of the down-scaled examples of the paper's tutorial; "
                          "they are comparable only where scale, scheme, seed and duration agree.",
-                         run_statistics_table(analyses, run_params)))
+                         run_statistics_table(analyses, run_params, stability)))
     validation = out / "figures" / "figV_downscaling.json"
     if validation.is_file():
         sections.append(("Down-scaling against the full scale",

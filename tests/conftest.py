@@ -214,3 +214,21 @@ def read_only_fs(tmp_path):
     folder = _mount_tmpfs(tmp_path / "ro", "ro,size=64k")
     yield folder
     subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.fixture(scope="session")
+def chi_scan_file(tmp_path_factory):
+    """``chi_scan_file(family)`` -> the statistics file of a shipped chi-scan family, written by
+    ``humam chi-scan`` as the pipeline does (once per family and session)."""
+    from humam import cli, layout
+
+    root = tmp_path_factory.mktemp("chi_scans")
+    cache = {}
+
+    def compute(family: str):
+        if family not in cache:
+            assert cli.main(["chi-scan", family, "--out", str(root)]) == 0
+            cache[family] = layout.Layout(root).chi_scan_file(family)
+        return cache[family]
+
+    return compute

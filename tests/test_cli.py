@@ -168,3 +168,23 @@ def test_plan_prints_a_readable_summary_for_any_scale(capsys):
     assert cli.main(["plan", "--scale", "0.01", "--processes", "2", "--set", "simulation.threads=4"]) == 0
     out = capsys.readouterr().out
     assert "2 MPI processes x 4 threads = 8 virtual processes" in out and "GB per node" in out
+
+
+def test_a_run_of_a_network_file_from_elsewhere_can_be_analysed(tmp_path, capsys):
+    """``humam simulate X/network.h5 --out O`` places the network beside the run in O, so that
+    ``humam analyse`` finds it (and the run records the network's content digest)."""
+    from pathlib import Path
+
+    from humam import cli, layout, network_file, run_record
+
+    assert cli.main(["network", "--experiment", "downscaled_ground", "--scale", "0.002", "--out",
+                     str(tmp_path / "elsewhere"), "--summary"]) == 0
+    given = Path(json.loads(capsys.readouterr().out)["path"])
+    out = tmp_path / "runs"
+    assert cli.main(["simulate", str(given), "--out", str(out), "--t-sim", "600", "--threads", "2"]) == 0
+    (record,) = out.glob("*/*/run.json")
+    run = layout.RunFolder(record.parent)
+    assert run.network.is_file() and run.network != given
+    assert run_record.read_run_record(run.path)["network_digest"] == network_file.content_digest(given)
+    assert cli.main(["analyse", str(run.path)]) == 0
+    assert len(run.analyses()) == 1

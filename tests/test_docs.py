@@ -71,3 +71,37 @@ def test_the_package_has_citation_and_changelog():
 
     assert str(citation["version"]) == humam.__version__
     assert humam.__version__ in (ROOT / "CHANGELOG.md").read_text()
+
+
+def test_no_import_cycle_between_the_modules_of_the_package():
+    """The stages import only what comes before them (docs/pipeline.md): the module graph of
+    ``src/humam`` (every import, also inside functions) has no cycle."""
+    from humam import pipeline
+
+    package = pipeline.PACKAGE_DIR
+    modules = {}
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        modules[name] = path
+    graph = {}
+    for name, path in modules.items():
+        imported = pipeline._imported_modules(path, name)
+        # a package's own __init__ importing its submodules is not a cycle of stages
+        graph[name] = {m for m in imported if m in modules and m != name and not m.startswith(name + ".")
+                       and not name.startswith(m + ".")}
+    state, cycle = {}, []
+
+    def visit(node, stack):
+        state[node] = "open"
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == "open":
+                cycle.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt, stack + [nxt])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    assert not cycle, cycle[:3]

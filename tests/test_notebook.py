@@ -86,6 +86,17 @@ def _summary(nb) -> dict:
     return json.loads(text)
 
 
+def _first_cell_value(nb, name: str):
+    """The value assigned to ``name`` in the notebook's first code cell (its parameters)."""
+    import ast
+
+    first = next(cell for cell in nb.cells if cell.cell_type == "code")
+    for node in ast.parse(first.source).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == name for t in node.targets):
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{name} is not set in the first code cell")
+
+
 def test_notebook_runs_without_errors_and_draws_every_figure(executed):
     nb, _ = executed
     assert not list(_outputs(nb, "error"))
@@ -104,8 +115,10 @@ def test_notebook_numbers_follow_from_the_model(executed):
     assert summary["tutorial_scale"] == "tiny"
     assert summary["n_scaling"] == summary["k_scaling"] == 0.002
     # N' = round(n N) per population, from the full-scale network built here with the same parameters
+    scheme = _first_cell_value(nb, "SCALING_TYPE")
     params = parameters.merge(parameters.resolve("tutorial"), {
-        "network": {"downscaling": {"n_scaling": 0.002, "k_scaling": 0.002}}, "simulation": {"t_sim_ms": 1000.0, "threads": 2}})
+        "network": {"downscaling": {"n_scaling": 0.002, "k_scaling": 0.002, "scaling_type": scheme}},
+        "simulation": {"t_sim_ms": 1000.0, "threads": 2}})
     full = build.build_network(parameters.merge(params, {"network": {"downscaling": {"n_scaling": 1.0, "k_scaling": 1.0}}})["network"])
     assert summary["neurons"] == int(np.round(0.002 * full.neuron_numbers).sum())
     # the run is where the layout puts it, and the spike counts of the notebook are those of its files

@@ -73,14 +73,16 @@ def test_theory_command_reproduces_the_published_base_rates(theory_file):
     assert np.max(np.abs(rates - reference) / reference) <= 0.03
 
 
-def test_report_lists_every_figure_and_the_published_numbers(analysed_runs, theory_file, network_file, tmp_path):
+def test_report_lists_every_figure_and_the_published_numbers(analysed_runs, theory_file, network_file, chi_scan_file,
+                                                             tmp_path):
     from helpers import figure_inputs
-    from paper_figures import fig03_connectome_statistics, report
+    from paper_figures import fig03_connectome_statistics, fig05_chi_scan, report
 
     full = network_file("network_only")
     fig03_connectome_statistics.build(out_dir=tmp_path / "figures", inputs=figure_inputs(network={"full": full}))
     sidecar = json.loads((tmp_path / "figures" / "fig03_connectome_statistics.json").read_text())
-    inputs = figure_inputs(network={"full": full}, theory={"full": theory_file},
+    family = fig05_chi_scan.MAIN_FOLDER
+    inputs = figure_inputs(network={"full": full}, theory={"full": theory_file}, chi_scan={family: chi_scan_file(family)},
                            run={name: target for name, (_, target) in analysed_runs.items()})
     paths = report.build_report(tmp_path, "tiny", inputs)
     text = paths["md"].read_text()
@@ -223,3 +225,18 @@ def test_downscaling_validation_figure_compares_with_the_full_scale_theory(pipel
     assert f"{full:.3g} spikes/s" in table.header[3]
     assert row[-1] == f"×{area_rate / area_theory:.3g}" and reference_row[0] == "published, full scale"
     assert reference_row[-1].startswith(f"×{reference['ratio']:.3g}")
+
+
+def test_report_shows_the_ground_state_against_the_full_scale_theory_and_the_stability(analysed_runs, theory_file,
+                                                                                         network_file, tmp_path):
+    from helpers import figure_inputs
+    from humam import analysis as humam_analysis
+    from paper_figures import report
+
+    inputs = figure_inputs(network={"full": network_file("network_only")}, theory={"full": theory_file},
+                           run={name: target for name, (_, target) in analysed_runs.items()})
+    text = report.build_report(tmp_path, "tiny", inputs)["md"].read_text()
+    rate = humam_analysis.read_analysis(analysed_runs["ground_state"][1])["summary"]["neuron_weighted_rate_hz"]
+    assert f"| ground state: neuron-weighted rate / full-scale theory (0.436 spikes/s) | ×{rate / 0.436:.2f} |" in text
+    row = next(line for line in text.splitlines() if line.startswith("| leading eigenvalue at the full-scale rates"))
+    assert row.count("unstable") + row.count("stable") >= 2  # one verdict per down-scaled run

@@ -112,8 +112,8 @@ def test_run_writes_sonata_style_spikes_and_run_record(reference_run, small_netw
 
 def test_run_spikes_are_a_valid_sonata_file(reference_run):
     libsonata = pytest.importorskip("libsonata")
-    content = spikes_content(reference_run / simulation.SPIKES_FILE)
-    reader = libsonata.SpikeReader(str(reference_run / simulation.SPIKES_FILE))
+    content = spikes_content(reference_run / layout.SPIKES_FILE)
+    reader = libsonata.SpikeReader(str(reference_run / layout.SPIKES_FILE))
     assert set(reader.get_population_names()) == set(content)
     for label, (ids, times, _) in content.items():
         spikes = reader[label].get_dict()
