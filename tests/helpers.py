@@ -91,3 +91,28 @@ class Pipeline:
         text = path.read_text()
         assert text.count(old) == 1, (relative, old)
         path.write_text(text.replace(old, new))
+
+
+def synthetic_run(tmp_path, spikes: int = 20_000):
+    """A run folder with synthetic spikes beside its network file in ``tmp_path/out`` (no NEST):
+    (parameters, layout.RunFolder)."""
+    import numpy as np
+
+    from humam import build, layout, network_file, parameters, spikefile
+
+    params = parameters.merge(parameters.resolve("downscaled_ground"), {
+        "network": {"downscaling": {"n_scaling": 0.002, "k_scaling": 0.002}}, "simulation": {"t_sim_ms": 1000.0}})
+    net = build.build_network(params["network"])
+    out = layout.Layout(tmp_path / "out")
+    network_file.save_network(net, out.network_file(params))
+    run = out.run(params, 1)
+    first_ids = {int(i): 1 + int(net.neuron_numbers[:i].sum()) for i in np.flatnonzero(net.neuron_numbers)}
+    rng = np.random.default_rng(4)
+    senders = rng.integers(1, int(net.neuron_numbers.sum()) + 1, spikes)
+    spikefile.write_spikes(run.spikes, net.neuron_numbers, first_ids, senders,
+                           np.round(rng.uniform(0.1, 1000.0, senders.size), 1), 1000.0, {})
+    run.record.write_text(json.dumps({
+        "parameters": parameters.canonical_json(params), "virtual_processes": 1, "mpi_processes": 1,
+        "sim_hash": run.path.name, "experiment": "synthetic",
+        "network_digest": network_file.content_digest(out.network_file(params))}))
+    return params, run

@@ -8,6 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
+from helpers import synthetic_run
 from humam import analysis, tables
 from humam.errors import OptionalDataMissing, ParameterError
 
@@ -699,35 +700,13 @@ def test_published_downscaled_example_reproduces_the_reference_statistics(tmp_pa
     assert s["synaptic_vs_bold_fc"] == pytest.approx(0.206, abs=0.004)
 
 
-def _synthetic_run(tmp_path):
-    """A run folder with synthetic spikes beside its network file (no NEST): (parameters, folder)."""
-    from humam import build, layout, network_file, parameters, spikefile
-
-    params = parameters.merge(parameters.resolve("downscaled_ground"), {
-        "network": {"downscaling": {"n_scaling": 0.002, "k_scaling": 0.002}}, "simulation": {"t_sim_ms": 1000.0}})
-    net = build.build_network(params["network"])
-    out = layout.Layout(tmp_path / "out")
-    network_file.save_network(net, out.network_file(params))
-    run = out.run(params, 1)
-    first_ids = {int(i): 1 + int(net.neuron_numbers[:i].sum()) for i in np.flatnonzero(net.neuron_numbers)}
-    rng = np.random.default_rng(4)
-    senders = rng.integers(1, int(net.neuron_numbers.sum()) + 1, 20_000)
-    spikefile.write_spikes(run.spikes, net.neuron_numbers, first_ids, senders,
-                           np.round(rng.uniform(0.1, 1000.0, senders.size), 1), 1000.0, {})
-    run.record.write_text(json.dumps({
-        "parameters": parameters.canonical_json(params), "virtual_processes": 1, "mpi_processes": 1,
-        "sim_hash": run.path.name, "experiment": "synthetic",
-        "network_digest": network_file.content_digest(out.network_file(params))}))
-    return params, run
-
-
 def test_analyse_command_records_the_analysis_section_and_its_hash(tmp_path, capsys):
     """``humam analyse`` on a run folder: the analysis file holds the resolved analysis section and
     analysis_hash; it is redone only when asked (--force), and other analysis parameters go to
     another file."""
     from humam import cli, parameters
 
-    params, run = _synthetic_run(tmp_path)
+    params, run = synthetic_run(tmp_path)
     target = run.analysis(params, 1)
     assert cli.main(["analyse", str(run.path)]) == 0
     attrs = analysis.read_analysis_attrs(target)
@@ -750,7 +729,7 @@ def test_analyse_refuses_a_run_of_other_network_content(tmp_path, capsys):
     """A run whose network.h5 was rebuilt with other content is refused with both digests named."""
     from humam import cli, layout, network_file
 
-    params, run = _synthetic_run(tmp_path)
+    params, run = synthetic_run(tmp_path)
     recorded = network_file.content_digest(run.network)
     net = network_file.load_network(run.network)
     net.weights_pA = 2.0 * net.weights_pA  # the network changed since the run

@@ -112,23 +112,9 @@ def test_a_corrupt_cached_network_is_rebuilt_not_reported_up_to_date(tmp_path, t
 @pytest.fixture
 def finished_run(tmp_path):
     """A run folder with spikes.h5 and run.json beside a network file (synthetic spikes, no NEST)."""
-    from humam import build, spikefile
+    from helpers import synthetic_run
 
-    params = parameters.merge(parameters.resolve("ground_state"), {
-        "network": {"downscaling": {"n_scaling": 0.002, "k_scaling": 0.002}}, "simulation": {"t_sim_ms": 1000.0}})
-    net = build.build_network(params["network"])
-    out = layout.Layout(tmp_path / "out")
-    network_file.save_network(net, out.network_file(params))
-    run = out.run(params, 1)
-    first = {int(i): 1 + int(net.neuron_numbers[:i].sum()) for i in np.flatnonzero(net.neuron_numbers)}
-    senders = np.random.default_rng(1).integers(1, int(net.neuron_numbers.sum()) + 1, 5000)
-    spikefile.write_spikes(run.spikes, net.neuron_numbers, first, senders, np.linspace(1.0, 999.0, senders.size),
-                           1000.0, {})
-    import json
-
-    run.record.write_text(json.dumps({"parameters": parameters.canonical_json(params), "mpi_processes": 1,
-                                      "network_digest": network_file.content_digest(out.network_file(params))}))
-    return run
+    return synthetic_run(tmp_path, spikes=5000)[1]
 
 
 def test_analyse_a_truncated_spike_file(finished_run):
