@@ -7,8 +7,9 @@ seed 2903, 2,500 ms): the published code through its runner (``run.sh --experime
 black box that prints ``RESULT {...}`` lines), humam through ``humam simulate downscaled_ground``
 in a fresh process each time. The runs alternate (published, humam, published, humam, ...) so that
 a change of the host's speed during the benchmark hits both. Printed: every run's set-up time
-(create + connect), simulation time, peak memory (VmHWM of the simulating process) and spike
-count, then the ratios humam / published of the medians, and whether the spike counts are equal
+(create + connect), simulation time, peak memory (the published code: VmHWM of its simulating
+process; humam: the maximum resident set of the whole ``humam simulate`` process, writing the
+spike file included) and spike count, then the ratios humam / published of the medians, and whether the spike counts are equal
 (they must be: same network, seed and call sequence). Benchmark on an idle machine.
 """
 
@@ -50,14 +51,20 @@ def run_humam(out: Path, threads: int) -> dict:
     command = [sys.executable, "-m", "humam", "-q", "simulate", EXPERIMENT, "--threads", str(threads), "--out",
                str(out), "--force"]
     start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True)
-    wall = time.perf_counter() - start
-    if result.returncode != 0:
-        raise SystemExit(f"humam simulate: exit {result.returncode}\n{result.stderr[-3000:]}")
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - start
+        if process.returncode != 0:
+            stderr.seek(0)
+            raise SystemExit(f"humam simulate: exit {process.returncode}\n{stderr.read().decode()[-3000:]}")
     record = json.loads(max(out.glob("*/*/run.json"), key=lambda p: p.stat().st_mtime).read_text())
     return {"setup_s": record["timings"]["create_connect_s"], "simulate_s": record["timings"]["simulate_s"],
             "spikes": record["spikes"], "connections": record["connections"],
-            "peak_rss_MB": max(record["peak_memory_bytes_per_rank"]) / 2**20, "process_s": wall,
+            # the whole process, writing the spike file included (ru_maxrss of the child, kB)
+            "peak_rss_MB": usage.ru_maxrss / 1024, "peak_rss_end_of_simulation_MB":
+                max(record["peak_memory_bytes_per_rank"]) / 2**20, "process_s": wall,
             "nest_timers": record.get("nest_timers", {})}
 
 

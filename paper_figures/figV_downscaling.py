@@ -1,28 +1,34 @@
 """V-DS: does a down-scaled network behave like the full-scale model? (validation, not a paper figure)
 
-For each down-scaled ground-state run (χ = 1, 11 s simulated) given, per population: the simulated mean
-rate (the run's analysis: its analysis window, after the initial transient) and the down-scaled
-network's own mean-field rates, both against the full-scale theory rates (the fixed point of docs/model.md §9
-for the full-scale network). The down-scaled network's theory includes its DC drive (it is part of the
-mean input of the simulated network) and starts, as published, from uniform random rates; it is
-integrated until it reaches a fixed point. Every number drawn comes from pipeline outputs: the runs'
-analysis files, the theory files (``humam theory``, which also records the stability checks) and the
-statistics of the main chi-scan family. Panels:
+For each down-scaled run given, the ground state (χ = 1) and the best fit (χ = 2.5), 11 s simulated,
+with the published and the input-statistics-preserving scheme at N = K = 0.01 and 0.005, per
+population: the simulated mean rate (the run's analysis: its analysis window, after the initial
+transient) and the down-scaled network's own mean-field rates, both against the full-scale theory
+rates of the same state (the fixed point of docs/model.md §9 for the full-scale network). The
+down-scaled network's theory includes its DC drive (it is part of the mean input of the simulated
+network) and starts, as published, from uniform random rates; it is integrated until it reaches a
+fixed point. Every number drawn comes from pipeline outputs: the runs' analysis files, the theory
+files (``humam theory``, which also records the stability checks) and the statistics of the main
+χ-scan family. Panels:
 
-* top row, one scatter per scale: simulated rate against full-scale theory rate, one colour per
-  down-scaling scheme, log–log, identity line; neuron-weighted mean ratio and Pearson r of log rates in
-  the legend;
-* bottom row, one scatter per scale: simulated rate against the down-scaled network's own mean-field
-  rate: where the full-scale rates are not a stable fixed point of the down-scaled theory, this is
-  the state the theory predicts instead;
+* first and third row, one scatter per scale: simulated rate against full-scale theory rate of the
+  ground state and of the best fit, one colour per down-scaling scheme, log–log, identity line;
+  neuron-weighted mean ratio and Pearson r of log rates in the legend;
+* second row, one scatter per scale: ground-state rate against the down-scaled network's own
+  mean-field rate: where the full-scale rates are not a stable fixed point of the down-scaled
+  theory, this is the state the theory predicts instead;
 * the mean-field check, recorded in the theory files: the leading eigenvalue of the Jacobian of each
   down-scaled network at the full-scale rates of its DC compensation (stable below 1) against the
   full-scale network's at its own fixed point, with the fixed-point residual max |φ'(ν_full) − ν_full| / ν_full;
-* neuron-weighted mean rates: full-scale theory, down-scaled theory and simulation; below them, how
-  close the published full-scale simulation comes to the full-scale theory in the one area whose
-  full-scale rates are shipped (caudalanteriorcingulate, ground state of the main χ-scan family,
-  :func:`humam.analysis.area_mean_rate_from_samples`). The sidecar also holds each run's rate in
-  that area against the full-scale theory.
+* neuron-weighted mean rates: simulated, down-scaled theory and full-scale theory of each run's
+  state; below them, how close the published full-scale simulation comes to the full-scale theory
+  in the one area whose full-scale rates are shipped (caudalanteriorcingulate, ground state of the
+  main χ-scan family, :func:`humam.analysis.area_mean_rate_from_samples`);
+* distributions in that area (rates, CV ISI, LvR; the windows and rules of docs/model.md §8.13, from
+  each run's analysis): 1 − KS distance between each run and the shipped full-scale samples of the
+  same state, and box plots of all of them.
+
+The sidecar holds every number, including the quartiles of CV ISI and LvR over all neurons of each run.
 
 Run with ``doit validate=yes`` (the task graph passes every input).
 """
@@ -34,9 +40,11 @@ import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import NullFormatter
 import numpy as np
 
 from humam import analysis, tables, theory
+from humam.analysis import ks_similarity
 from humam.tables import POPULATION_IS_EXCITATORY
 
 from . import common, style
@@ -45,7 +53,18 @@ FIGURE_ID = "V-DS"
 TITLE = "Down-scaled networks against the full-scale theory"
 SCHEMES = ("linear", "preserve_input_statistics")
 SCALES = ("0.01", "0.005")
-RUN_NAMES = tuple(f"{scheme}_{scale}" for scale in SCALES for scheme in SCHEMES)
+#: The two states of the paper: experiment, χ, the name of the shipped χ-scan sample of that state.
+STATES = {"ground": ("ground_state", 1.0, "groundstate"), "best": ("best_fit", 2.5, "bestfit")}
+STATE_LABELS = {"ground": "ground state (χ = 1)", "best": "best fit (χ = 2.5)"}
+
+
+def run_name(state: str, scheme: str, scale: str) -> str:
+    return f"{state}_{scheme}_{scale}"
+
+
+RUN_NAMES = tuple(run_name(state, scheme, scale) for state in STATES for scale in SCALES for scheme in SCHEMES)
+#: Distributions compared with the shipped full-scale samples (docs/model.md §8.13).
+SAMPLE_MEASURES = {"rates": "rate (spikes/s)", "cv": "CV ISI", "lvr": "LvR"}
 #: Simulated time of the validation runs (ms).
 T_SIM_MS = 11000.0
 SCHEME_LABELS = {"linear": "published (linear + DC)", "preserve_input_statistics": "preserve_input_statistics"}
@@ -54,9 +73,9 @@ SCHEME_COLOURS = {"linear": "#D55E00", "preserve_input_statistics": "#0072B2"}
 OWN_THEORY = (("theory.include_dc", True), ("theory.until_converged", True))
 
 
-def run_source(scheme: str, scale: str) -> common.Source:
-    """The validation run of ``scheme`` at ``scale``: the ground state, down-scaled, 11 s."""
-    return common.Source.run("ground_state", network__downscaling__n_scaling=float(scale),
+def run_source(state: str, scheme: str, scale: str) -> common.Source:
+    """The validation run of ``state`` with ``scheme`` at ``scale``, 11 s."""
+    return common.Source.run(STATES[state][0], network__downscaling__n_scaling=float(scale),
                              network__downscaling__k_scaling=float(scale), network__downscaling__scaling_type=scheme,
                              simulation__t_sim_ms=T_SIM_MS)
 
@@ -66,13 +85,16 @@ def own_theory_source(run: common.Source) -> common.Source:
     return common.Source(run.experiment, run.settings + OWN_THEORY, True)
 
 
-RUNS = {f"{scheme}_{scale}": run_source(scheme, scale) for scale in SCALES for scheme in SCHEMES}
+RUNS = {run_name(state, scheme, scale): run_source(state, scheme, scale)
+        for state in STATES for scale in SCALES for scheme in SCHEMES}
+#: The full-scale theory of each state (the ground state's under the name "full").
+FULL_THEORIES = {"ground": "full", "best": "full_best"}
 SPEC = common.FigureSpec(
     stems=("figV_downscaling",),
     networks={"full": common.Source.network("ground_state")},
     runs=RUNS,
-    theories={"full": common.Source.network("ground_state", theory__until_converged=True),
-              **{name: own_theory_source(source) for name, source in RUNS.items()}},
+    theories={FULL_THEORIES[state]: common.Source.network(STATES[state][0], theory__until_converged=True)
+              for state in STATES} | {name: own_theory_source(source) for name, source in RUNS.items()},
     chi_scans=(analysis.CHI_SCAN_MAIN_FOLDER,),
     group="validate",
 )
@@ -112,10 +134,37 @@ def _pearson_log(x: np.ndarray, y: np.ndarray, selected: np.ndarray) -> float:
     return float(np.corrcoef(np.log10(x[selected]), np.log10(y[selected]))[0, 1])
 
 
+def _finite(values) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    return values[np.isfinite(values)]
+
+
+def _quartiles(values: np.ndarray) -> list[float]:
+    return np.percentile(values, [25, 50, 75]).tolist() if values.size else [float("nan")] * 3
+
+
+def area_sample_comparison(run_samples: dict | None, shipped: dict | None, sample: str) -> dict:
+    """1 − KS distance between a run's rates, CV ISI and LvR in the sampled area (its analysis'
+    ``area_samples``) and the shipped full-scale samples of the same state (``sample``:
+    groundstate or bestfit), with the sample sizes; NaN where either sample is empty or missing."""
+    out = {}
+    for measure in SAMPLE_MEASURES:
+        ours = _finite(run_samples[measure]) if run_samples is not None else np.zeros(0)
+        theirs = _finite(shipped[measure][sample]) if shipped is not None else np.zeros(0)
+        out[measure] = {"ks_similarity": ks_similarity(ours, theirs) if ours.size and theirs.size else float("nan"),
+                        "run_samples": int(ours.size), "full_scale_samples": int(theirs.size),
+                        "run_median": float(np.median(ours)) if ours.size else float("nan"),
+                        "full_scale_median": float(np.median(theirs)) if theirs.size else float("nan")}
+    return out
+
+
 def comparison(run: common.RunInput, own: theory.TheoryResult, check: dict, full_rates: np.ndarray,
-               full_neurons: np.ndarray) -> dict:
+               full_neurons: np.ndarray, state: str = "ground", shipped: dict | None = None) -> dict:
     """Simulated (the run's analysis) and mean-field rates (``own``, with its stability ``check`` at the
-    full-scale rates) of one down-scaled run against the full-scale theory rates ``full_rates``."""
+    full-scale rates) of one down-scaled run of ``state`` against the full-scale theory rates
+    ``full_rates`` of that state; the run's CV ISI and LvR distributions; and its samples in the
+    sampled area against the ``shipped`` full-scale samples (``statistics["samples"]`` of the main
+    χ-scan family, or None)."""
     results = run.analysis
     net = run.network
     present = net.nonempty
@@ -127,7 +176,14 @@ def comparison(run: common.RunInput, own: theory.TheoryResult, check: dict, full
     area = analysis.CHI_SCAN_SAMPLE_AREA
     area_rate = float(np.asarray(results["area"]["rate_hz"])[tables.area_index(area)])
     area_full = _neuron_weighted(full_rates, full_neurons, _area_mask(area))
+    cv, lvr = _finite(results["neurons"]["cv_isi"]), _finite(results["neurons"]["lvr"])
+    run_samples = results.get("area_samples")
     return {
+        "state": state, "chi": STATES[state][1], "full_theory_hz": full_rates,
+        "cv_isi_quartiles": _quartiles(cv), "lvr_quartiles": _quartiles(lvr), "cv_lvr_neurons": int(cv.size),
+        "area_samples": area_sample_comparison(run_samples, shipped, STATES[state][2]),
+        "sample_arrays": {m: _finite(run_samples[m]) if run_samples is not None else np.zeros(0)
+                          for m in SAMPLE_MEASURES},
         "n_scaling": float(net.n_scaling), "k_scaling": float(net.k_scaling),
         "scaling_type": run.downscaling["scaling_type"],
         "window_ms": [float(window["t_start_ms"]), float(window["t_stop_ms"])],
@@ -150,21 +206,26 @@ def comparison(run: common.RunInput, own: theory.TheoryResult, check: dict, full
     }
 
 
+#: Per-run arrays kept for drawing, not written to the sidecar.
+ARRAY_KEYS = ("simulated_hz", "own_theory_hz", "present", "full_theory_hz", "sample_arrays")
+
+
 def _label(r: dict) -> str:
-    return f"{SCHEME_LABELS.get(r['scaling_type'], r['scaling_type'])}\nN = {r['n_scaling']:g}, K = {r['k_scaling']:g}"
+    return (f"{'best fit' if r['state'] == 'best' else 'ground'}, "
+            f"{SCHEME_LABELS.get(r['scaling_type'], r['scaling_type'])}\nN = {r['n_scaling']:g}, K = {r['k_scaling']:g}")
 
 
-def _scatter(ax, results: dict, scale: float, full_rates: np.ndarray, reference: str | None, xlabel: str) -> None:
-    """Simulated population rates of the runs at ``scale`` against the full-scale theory (``reference``
-    None) or against each run's own mean-field rates."""
+def _scatter(ax, results: dict, state: str, scale: float, reference: str, xlabel: str) -> None:
+    """Simulated population rates of the runs of ``state`` at ``scale`` against the full-scale theory
+    (``reference`` "full_theory_hz") or against each run's own mean-field rates ("own_theory_hz")."""
     lo, hi = 1e-3, 1e3
     ax.plot([lo, hi], [lo, hi], color="0.5", lw=0.8, ls="--", zorder=0)
     for r in results.values():
-        if r["n_scaling"] != scale:
+        if r["n_scaling"] != scale or r["state"] != state:
             continue
-        x = full_rates if reference is None else r[reference]
+        x = r[reference]
         shown = r["present"] & (r["simulated_hz"] > 0) & (x > 0)
-        if reference is None:
+        if reference == "full_theory_hz":
             summary = f"mean ×{r['rate_ratio']:.2g}, r = {r['pearson_r_log_rates']:.2f}"
         else:
             summary = f"mean ×{r['simulated_over_own_theory']:.2g}, r = {r['pearson_r_log_rates_own_theory']:.2f}"
@@ -174,7 +235,7 @@ def _scatter(ax, results: dict, scale: float, full_rates: np.ndarray, reference:
                        color=SCHEME_COLOURS.get(r["scaling_type"], "0.3"),
                        label=f"{SCHEME_LABELS.get(r['scaling_type'], r['scaling_type'])}: {summary}" if is_e else None)
     ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), xlabel=xlabel, ylabel="simulated rate (spikes/s)",
-           title=f"N = K = {scale:g} (○ E, △ I)")
+           title=f"{STATE_LABELS[state]}, N = K = {scale:g} (○ E, △ I)")
     ax.legend(fontsize=6, loc="upper left")
 
 
@@ -195,14 +256,17 @@ def _stability_panel(ax, results: dict, full_check: dict) -> None:
                 va="center", transform=ax.get_yaxis_transform())
 
 
-def _weighted_rates_panel(ax, results: dict, full_weighted: float, reference: dict | None) -> None:
+def _weighted_rates_panel(ax, results: dict, reference: dict | None) -> None:
+    """Neuron-weighted mean rates per run: simulated, down-scaled theory, and (ticks) the full-scale
+    theory of the run's state."""
     names = list(results)
     y = np.arange(len(names))
     ax.barh(y + 0.2, [results[n]["own_theory_neuron_weighted_rate_hz"] for n in names], height=0.4,
             color="0.7", label="down-scaled theory")
     ax.barh(y - 0.2, [results[n]["neuron_weighted_rate_hz"] for n in names], height=0.4,
             color=[SCHEME_COLOURS.get(results[n]["scaling_type"], "0.3") for n in names], label="simulated")
-    ax.axvline(full_weighted, color="k", lw=0.8, ls="--", label=f"full-scale theory ({full_weighted:.2g})")
+    ax.scatter([results[n]["full_scale_neuron_weighted_rate_hz"] for n in names], y, marker="|", s=120, color="k",
+               zorder=3, label="full-scale theory")
     ax.set_yticks(y, [_label(results[n]) for n in names], fontsize=6)
     ax.set_xscale("log")
     ax.set(xlabel="neuron-weighted mean rate (spikes/s)", title="mean rates")
@@ -211,6 +275,45 @@ def _weighted_rates_panel(ax, results: dict, full_weighted: float, reference: di
         ax.text(0.02, 0.01, f"{reference['area']}, full scale: published simulation "
                 f"{reference['simulated_rate_hz']:.3g}, theory {reference['theory_rate_hz']:.3g} spikes/s "
                 f"(×{reference['ratio']:.2f})", fontsize=5.5, transform=ax.transAxes, va="bottom")
+
+
+def _ks_panel(ax, results: dict) -> None:
+    """1 − KS distance to the shipped full-scale samples of the same state, per run and measure."""
+    names = list(results)
+    y = np.arange(len(names))
+    height = 0.8 / len(SAMPLE_MEASURES)
+    for i, (measure, colour) in enumerate(zip(SAMPLE_MEASURES, ("#009E73", "#CC79A7", "#E69F00"))):
+        values = [results[n]["area_samples"][measure]["ks_similarity"] for n in names]
+        ax.barh(y - 0.4 + (i + 0.5) * height, np.nan_to_num(values), height=height, color=colour,
+                label=SAMPLE_MEASURES[measure])
+    ax.set_yticks(y, [_label(results[n]) for n in names], fontsize=6)
+    ax.set(xlim=(0, 1), xlabel="1 − KS distance to the full-scale samples",
+           title=f"{analysis.CHI_SCAN_SAMPLE_AREA}: distributions against full scale")
+    ax.legend(fontsize=6, loc="lower right")
+
+
+def _distribution_panel(ax, results: dict, shipped: dict | None, measure: str) -> None:
+    """Box plots of one measure in the sampled area: the shipped full-scale samples of both states,
+    then every run's."""
+    boxes, labels, colours = [], [], []
+    if shipped is not None:
+        for state, (_, _, sample) in STATES.items():
+            boxes.append(_finite(shipped[measure][sample]))
+            labels.append(f"full scale, {'best fit' if state == 'best' else 'ground'}")
+            colours.append("0.4")
+    for r in results.values():
+        boxes.append(r["sample_arrays"][measure])
+        labels.append(_label(r).replace("\n", ", "))
+        colours.append(SCHEME_COLOURS.get(r["scaling_type"], "0.3"))
+    shown = [i for i, b in enumerate(boxes) if b.size]
+    parts = ax.boxplot([boxes[i] for i in shown], vert=False, showfliers=False, patch_artist=True, widths=0.6)
+    for patch, i in zip(parts["boxes"], shown):
+        patch.set(facecolor=colours[i], alpha=0.6)
+    ax.set_yticks(range(1, len(shown) + 1), [labels[i] for i in shown], fontsize=5.5)
+    ax.set(xlabel=SAMPLE_MEASURES[measure], title=f"{analysis.CHI_SCAN_SAMPLE_AREA}: {SAMPLE_MEASURES[measure]}")
+    if measure == "rates":
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 THEORY_HOW = "run the validation: doit validate=yes (task theory, or 'humam theory ... --set theory.include_dc=true --set theory.until_converged=true')"
@@ -223,59 +326,85 @@ def _stability(inputs: common.FigureInputs, name: str) -> dict | None:
 
 def build(out_dir: Path, inputs: common.FigureInputs) -> common.FigureResult:
     """Draw V-DS from the runs, theories, full-scale network and chi-scan statistics of :data:`SPEC`."""
-    full_theory = common.require(inputs.theory("full"), "the full-scale theory", "theory:full")
     full_net = common.require(inputs.network("full"), "the full-scale network", "network:full")
-    full_check = _stability(inputs, "full")
-    if full_check is None:
-        raise common.InputError(f"{inputs.path('theory', 'full')} records no stability check: compute the full-scale "
-                                f"theory until converged ('humam theory --until-converged', as doit does).")
-    full_rates, full_neurons = np.asarray(full_theory.rates_hz, dtype=float), np.asarray(full_net.neuron_numbers)
-    runs, missing = {}, []
+    full_neurons = np.asarray(full_net.neuron_numbers)
+    full_theories, full_checks, missing = {}, {}, []
+    for state, name in FULL_THEORIES.items():
+        full_theory, check = inputs.theory(name), _stability(inputs, name)
+        if full_theory is None:
+            missing.append(common.missing_item(name, f"the full-scale theory of the {STATE_LABELS[state]}",
+                                               THEORY_HOW))
+        elif check is None:
+            raise common.InputError(f"{inputs.path('theory', name)} records no stability check: compute the "
+                                    f"full-scale theory until converged ('humam theory --until-converged', as doit does).")
+        else:
+            full_theories[state], full_checks[state] = full_theory, check
+    if "ground" not in full_theories:
+        common.require(None, "the full-scale theory", "theory:full")
+    statistics = inputs.chi_scan(analysis.CHI_SCAN_MAIN_FOLDER)
+    shipped = statistics["samples"] if statistics is not None else None
+    runs = {}
     for name in RUN_NAMES:
+        state = name.split("_", 1)[0]
         run, own, check = inputs.run(name), inputs.theory(name), _stability(inputs, name)
         if run is None:
             missing.append(common.missing_item(name, f"run {name}", common.RUN_HOW))
         elif own is None or check is None:
             missing.append(common.missing_item(name, f"the mean-field theory of run {name}'s network", THEORY_HOW))
+        elif state not in full_theories:
+            missing.append(common.missing_item(name, f"run {name}: the full-scale theory of its state", THEORY_HOW))
         else:
-            runs[name] = (run, own, check)
+            runs[name] = (run, own, check, state)
     if not runs:
         return common.FigureResult(FIGURE_ID, common.NOT_PRODUCED, missing=missing)
-    simulation_reference = full_scale_simulation_reference(inputs.chi_scan(analysis.CHI_SCAN_MAIN_FOLDER),
-                                                           full_rates, full_neurons)
-    results = {name: comparison(run, own, check, full_rates, full_neurons) for name, (run, own, check) in runs.items()}
+    full_rates = {state: np.asarray(t.rates_hz, dtype=float) for state, t in full_theories.items()}
+    simulation_reference = full_scale_simulation_reference(statistics, full_rates["ground"], full_neurons)
+    results = {name: comparison(run, own, check, full_rates[state], full_neurons, state, shipped)
+               for name, (run, own, check, state) in runs.items()}
 
     scales = sorted({r["n_scaling"] for r in results.values()}, reverse=True)
-    full_weighted = float(np.sum(full_rates * full_neurons) / full_neurons.sum())
     with style.figure_style():
-        n_cols = len(scales) + 1
-        fig, axes = plt.subplots(2, n_cols, figsize=(4.0 * n_cols, 7.6), squeeze=False)
+        n_cols = max(len(scales), 2) + 1
+        fig, axes = plt.subplots(4, n_cols, figsize=(4.2 * n_cols, 15.0), squeeze=False)
         for column, scale in enumerate(scales):
-            for row, (reference, xlabel) in enumerate((
-                    (None, "full-scale theory rate (spikes/s)"),
-                    ("own_theory_hz", "down-scaled network's mean-field rate (spikes/s)"))):
-                _scatter(axes[row, column], results, scale, full_rates, reference, xlabel)
-        _stability_panel(axes[0, -1], results, full_check)
-        _weighted_rates_panel(axes[1, -1], results, full_weighted, simulation_reference)
-        for letter, ax in zip("ABCDEFGH", axes.T.ravel()):
+            _scatter(axes[0, column], results, "ground", scale, "full_theory_hz", "full-scale theory rate (spikes/s)")
+            _scatter(axes[1, column], results, "ground", scale, "own_theory_hz",
+                     "down-scaled network's mean-field rate (spikes/s)")
+            _scatter(axes[2, column], results, "best", scale, "full_theory_hz",
+                     "full-scale theory rate, χ = 2.5 (spikes/s)")
+        for row in range(3):
+            for column in range(len(scales), n_cols - 1):
+                axes[row, column].axis("off")
+        _stability_panel(axes[0, -1], results, full_checks["ground"])
+        _weighted_rates_panel(axes[1, -1], results, simulation_reference)
+        _ks_panel(axes[2, -1], results)
+        for column, measure in enumerate(SAMPLE_MEASURES):
+            _distribution_panel(axes[3, column], results, shipped, measure)
+        for letter, ax in zip("ABCDEFGHIJKLMNOP", [ax for ax in axes.ravel() if ax.axison]):
             style.panel_label(ax, letter)
         windows = sorted({tuple(r["window_ms"]) for r in results.values()})
         window_text = ", ".join(f"[{a / 1000:g}, {b / 1000:g}) s" for a, b in windows)
-        fig.suptitle(f"Down-scaled ground state (χ = 1) against the full-scale theory — simulated rates in "
-                     f"{window_text}", fontsize=9)
-        fig.tight_layout()
-        status = common.status_of_runs([run for run, _, _ in runs.values()], missing)
-        values = {name: {k: v for k, v in r.items() if k not in ("simulated_hz", "own_theory_hz", "present")}
-                  for name, r in results.items()}
-        values["full_scale"] = {"leading_eigenvalue": [full_check["leading_eigenvalue"].real,
-                                                       full_check["leading_eigenvalue"].imag],
-                                "stability_at": full_check["at"],
-                                "theory_converged": full_theory.converged,
-                                "neuron_weighted_rate_hz": full_weighted,
+        fig.suptitle(f"Down-scaled ground state (χ = 1) and best fit (χ = 2.5) against the full-scale model — "
+                     f"simulated rates in {window_text}", fontsize=9)
+        fig.tight_layout(rect=(0, 0, 1, 0.985))
+        status = common.status_of_runs([run for run, _, _, _ in runs.values()], missing)
+        values = {name: {k: v for k, v in r.items() if k not in ARRAY_KEYS} for name, r in results.items()}
+        values["full_scale"] = {"leading_eigenvalue": [full_checks["ground"]["leading_eigenvalue"].real,
+                                                       full_checks["ground"]["leading_eigenvalue"].imag],
+                                "stability_at": full_checks["ground"]["at"],
+                                "theory_converged": full_theories["ground"].converged,
+                                "neuron_weighted_rate_hz": float(np.sum(full_rates["ground"] * full_neurons)
+                                                                 / full_neurons.sum()),
                                 "simulation_reference": simulation_reference}
-        descriptors = [run.descriptor() for run, _, _ in runs.values()]
+        if "best" in full_theories:
+            values["full_scale_best"] = {
+                "leading_eigenvalue": [full_checks["best"]["leading_eigenvalue"].real,
+                                       full_checks["best"]["leading_eigenvalue"].imag],
+                "theory_converged": full_theories["best"].converged,
+                "neuron_weighted_rate_hz": float(np.sum(full_rates["best"] * full_neurons) / full_neurons.sum())}
+        descriptors = [run.descriptor() for run, _, _, _ in runs.values()]
         descriptors += [{"kind": "theory", "name": name, "path": str(inputs.path("theory", name))}
-                        for name in ("full", *runs)]
+                        for name in (*(FULL_THEORIES[s] for s in full_theories), *runs)]
         descriptors.append(inputs.network_descriptor("full"))
         if inputs.path("chi_scan", analysis.CHI_SCAN_MAIN_FOLDER) is not None:
             descriptors.append({"kind": "chi_scan", "name": analysis.CHI_SCAN_MAIN_FOLDER,

@@ -51,7 +51,7 @@
 #   NEST:   nest<ver>-<mpi>-m<hash>-<pytag>-<platform>
 #           e.g. nest3.10.0-mpich4-m2c5e11ff-cp311-linux_x86_64
 #           <mpi> = MPI flavour + major version (mpich4, openmpi4, ...) or nompi;
-#           <hash> = sha256 of the sorted model list (+ RECIPE_REV), or "full".
+#           <hash> = sha256 of the sorted model list (+ RECIPE_REV), or "full-r<RECIPE_REV>".
 #   mpi4py: mpi4py<ver>-<mpi>-<pytag>-<platform>
 #   A key folder appears only once its wheel is complete (built in a temp dir,
 #   then renamed into place), so an interrupted build never leaves a half wheel.
@@ -75,16 +75,21 @@
 #                    whenever a syn_spec has no synapse_model (conn_builder.cpp)
 #                    and for spatial connections (connection_creator.cpp).
 #   weight_recorder  always compiled (models/CMakeLists.txt, needed by
-#                    CommonSynapseProperties) but need not be registered.
+#                    CommonSynapseProperties); registered because humam records
+#                    spikes through it (humam.simulation, step 9).
+#   static_synapse_hom_w.h registers static_synapse_hom_w and its _hpc variant
+#                    (the recording synapse).
+# Build options: detailed timers on (NEST's time_update, time_gather_spike_data,
+# time_deliver_spike_data, ... in the kernel status; humam writes them to run.json).
 #
 # Exit status: 0 on success; non-zero with an "ERROR:" line on any failure.
 
 set -euo pipefail
 
-DEFAULT_MODELS="iaf_psc_exp poisson_generator spike_generator spike_recorder multimeter static_synapse bernoulli_synapse"
+DEFAULT_MODELS="iaf_psc_exp poisson_generator spike_generator spike_recorder weight_recorder multimeter static_synapse static_synapse_hom_w bernoulli_synapse"
 MANDATORY_MODELS="static_synapse"
 # Bump when the NEST build recipe (CMake options below) changes; part of the model hash.
-RECIPE_REV=1
+RECIPE_REV=2
 
 NEST_VERSION="${NEST_VERSION:-3.10.0}"
 NEST_WITH_MPI="${NEST_WITH_MPI:-ON}"
@@ -216,7 +221,7 @@ normalize_models() {
 if [ "$NEST_MODELS" = full ]; then
     models_sorted=full
     models_cmake=""
-    model_tag="mfull"
+    model_tag="mfull-r${RECIPE_REV}"
 else
     # shellcheck disable=SC2086
     models_sorted="$( { normalize_models "$NEST_MODELS"; printf '%s\n' $MANDATORY_MODELS; } | LC_ALL=C sort -u)"
@@ -302,7 +307,7 @@ build_nest() {
         [ -z "$missing" ] || die "unknown NEST model header(s):${missing} (expected names of models/<name>.h in NEST ${NEST_VERSION})"
     fi
 
-    local cfg=(-C "cmake.define.with-mpi=${NEST_WITH_MPI}")
+    local cfg=(-C "cmake.define.with-mpi=${NEST_WITH_MPI}" -C "cmake.define.with-detailed-timers=ON")
     if [ -n "$models_cmake" ]; then cfg+=(-C "cmake.define.with-models=${models_cmake}"); fi
     # TMPDIR keeps pip's unpacked source, build env and build tree in work_dir.
     TMPDIR="$work_dir" CMAKE_BUILD_PARALLEL_LEVEL="${NEST_BUILD_JOBS:-$(nproc)}" \

@@ -204,7 +204,8 @@ def test_downscaled_sizes(downscaled_ground, downscaled_best, network_default):
         np.testing.assert_array_equal(net.neuron_numbers_full_scale, network_default.neuron_numbers)
         np.testing.assert_array_equal(net.synapses_full_scale, network_default.synapses)
         np.testing.assert_array_equal(net.synapses_external_full_scale, network_default.synapses_external)
-    assert 254 + 1 + 17_350 == 17_605  # nodes: Poisson generators, recorder, neurons (§7.4)
+    # nodes of the published code: neurons, one Poisson generator per non-empty population, the recorder (§7.4)
+    assert int(downscaled_ground.neuron_numbers.sum()) + int(downscaled_ground.nonempty.sum()) + 1 == 17_605
     assert int(downscaled_ground.synapses.sum()) + 2 * 17_350 == 1_104_123  # connections (§7.4)
 
 

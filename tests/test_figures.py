@@ -219,3 +219,22 @@ def test_figure_modules_only_read_pipeline_outputs(path):
             called.add(func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", ""))
     assert not {m for m in imported if m.split(".")[0] == "nest" or m in FORBIDDEN_MODULES}, path.name
     assert not called & set(FORBIDDEN_CALLS), (path.name, called & set(FORBIDDEN_CALLS))
+
+
+def test_area_sample_comparison_hand_cases():
+    from paper_figures import figV_downscaling
+
+    shipped = {m: {"groundstate": np.array([1.0, 2.0, 3.0]), "bestfit": np.array([10.0, 20.0])}
+               for m in ("rates", "cv", "lvr")}
+    same = {m: np.array([3.0, 1.0, 2.0, np.nan]) for m in ("rates", "cv", "lvr")}  # NaN (too few spikes) ignored
+    result = figV_downscaling.area_sample_comparison(same, shipped, "groundstate")
+    assert result["rates"]["ks_similarity"] == 1.0 and result["rates"]["run_samples"] == 3
+    # disjoint distributions are at KS distance 1; the best-fit sample is the one compared for that state
+    result = figV_downscaling.area_sample_comparison(same, shipped, "bestfit")
+    assert result["cv"]["ks_similarity"] == 0.0 and result["cv"]["full_scale_samples"] == 2
+    # half of the run's values below all full-scale ones: distance 1/2
+    half = {m: np.array([0.0, 0.5, 10.0, 20.0]) for m in ("rates", "cv", "lvr")}
+    assert figV_downscaling.area_sample_comparison(half, shipped, "bestfit")["lvr"]["ks_similarity"] == 0.5
+    # without samples there is no distance
+    assert np.isnan(figV_downscaling.area_sample_comparison(None, shipped, "groundstate")["rates"]["ks_similarity"])
+    assert np.isnan(figV_downscaling.area_sample_comparison(same, None, "groundstate")["rates"]["ks_similarity"])

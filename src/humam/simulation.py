@@ -39,9 +39,8 @@ from .h5io import atomic_write_text, json_default
 from .network_file import NEURON_PARAMETERS, Network
 from .spikefile import write_spikes
 from .tables import POPULATION_IS_EXCITATORY
-#: Synapse models of the recurrent and recorder connections (``simulation.synapse_model``): same
-#: dynamics and spikes, different costs (benchmarks/README.md). Recorder connections use the same
-#: model so that every neuron needs only one connection block per thread.
+#: Synapse models of the recurrent connections (``simulation.synapse_model``): same dynamics and
+#: spikes, different costs (benchmarks/README.md).
 SYNAPSE_MODELS = ("static_synapse", "static_synapse_hpc")
 
 
@@ -120,10 +119,11 @@ def expected_max_delay_ms(net: Network, plan: ConnectionPlan | None = None) -> f
 
 
 #: Memory model of a NEST 3.10 run (bytes), fitted to peak memory measured at N = K = 0.002, 0.005,
-#: 0.01 and 0.02 with 2 threads (benchmarks/README.md); per synapse model.
+#: 0.01 and 0.02 with 2 threads (benchmarks/README.md); per synapse model. The per-neuron part is
+#: small because no neuron is connected to a device (spikes are recorded through the sink, step 9).
 MEMORY_MODEL = {
-    "static_synapse": {"base": 222e6, "per_neuron": 34.5e3, "per_synapse": 39.7},
-    "static_synapse_hpc": {"base": 210e6, "per_neuron": 17.7e3, "per_synapse": 26.2},
+    "static_synapse": {"base": 228e6, "per_neuron": 1.78e3, "per_synapse": 40.4},
+    "static_synapse_hpc": {"base": 228e6, "per_neuron": 1.78e3, "per_synapse": 24.4},
 }
 #: NEST's ring buffers: 4 doubles per neuron and 0.1 ms step of the largest delay.
 RING_BUFFER_BYTES_PER_NEURON_MS = 322.0
@@ -159,7 +159,7 @@ _MEMORY_REMEDIES = {
                     "a smaller scale, more nodes, or a delay cap (network.delays.cap_ms, a model change)",
     "synapses": "the synapses are what does not fit: use a smaller scale, static_synapse_hpc "
                 "(simulation.synapse_model) or more nodes",
-    "neurons": "the neurons and their connection blocks are what does not fit: use a smaller scale or more nodes",
+    "neurons": "the neurons are what does not fit: use a smaller scale or more nodes",
     "base": "NEST's own base memory per process is what does not fit: use fewer MPI processes per node",
 }
 
@@ -362,17 +362,22 @@ def _create_populations(nest, net: Network, sim: dict) -> dict[int, object]:
     return populations
 
 
+#: The weightless synapse model of the recording connections (step 9): a copy of
+#: ``static_synapse_hom_w_hpc`` that reports every spike it transmits to the weight recorder.
+RECORDING_SYNAPSE = "humam_recording_synapse"
+
+
 @dataclass
 class _Devices:
-    recorder: object  #: the one spike recorder of every population
+    recorder: object  #: the weight recorder that receives every spike through the recording synapses
     generators: dict[int, object]  #: one Poisson generator per population (the external drive)
     perturbers: list  #: one spike generator per single-spike perturbation
 
 
 def _create_devices(nest, net: Network) -> _Devices:
-    """Steps 3–5: the spike recorder, the Poisson generators and the single-spike generators, in this
+    """Steps 3–5: the recorder, the Poisson generators and the single-spike generators, in this
     order (it fixes the node ids and with them the random streams)."""
-    recorder = nest.Create("spike_recorder")
+    recorder = nest.Create("weight_recorder")
     generators = {int(i): nest.Create("poisson_generator", params={"rate": float(net.poisson_rate_hz[i])})
                   for i in np.flatnonzero(net.neuron_numbers > 0)}
     perturbers = [nest.Create("spike_generator", params={"spike_times": [float(t)]})
@@ -425,11 +430,21 @@ def _connect_drive(nest, net: Network, sim: dict, populations: dict, devices: _D
         nest.Connect(generator, populations[int(i)][0], syn_spec={"weight": float(weight), "delay": float(delay)})
 
 
-def _connect_recording(nest, net: Network, sim: dict, populations: dict, devices: _Devices) -> None:
-    """Step 9: every population to the spike recorder."""
-    synapse_model, _ = _synapse(net, sim)
+def _connect_recording(nest, populations: dict, devices: _Devices) -> None:
+    """Step 9: every neuron, population by population in canonical order, to one silent sink neuron
+    created last, through :data:`RECORDING_SYNAPSE`, which reports each spike it transmits to the
+    recorder (sender and time of the spike).
+
+    A ``spike_recorder`` would give the same spikes, but NEST keeps each neuron's connections to
+    devices in a connection block of its own (1,024 connections, about 34 kB with
+    ``static_synapse``), so recording that way costs 0.59 GB at N = K = 0.005. The sink's incoming
+    connections share one block, about 8 bytes per neuron. No random numbers are drawn; the delay
+    is the network's smallest, so NEST's communication interval and ring buffers are unchanged."""
+    nest.CopyModel("static_synapse_hom_w_hpc", RECORDING_SYNAPSE, {"weight": 0.0, "weight_recorder": devices.recorder})
+    sink = nest.Create("iaf_psc_exp")
+    delay = float(nest.GetKernelStatus("min_delay"))
     for nodes in populations.values():
-        nest.Connect(nodes, devices.recorder, syn_spec={"synapse_model": synapse_model})
+        nest.Connect(nodes, sink, "all_to_all", {"synapse_model": RECORDING_SYNAPSE, "delay": delay})
 
 
 def _build(nest, net: Network, sim: dict, threads: int, plan: ConnectionPlan, log):
@@ -439,33 +454,57 @@ def _build(nest, net: Network, sim: dict, threads: int, plan: ConnectionPlan, lo
     devices = _create_devices(nest, net)
     _connect_populations(nest, net, sim, plan, populations, log)
     _connect_drive(nest, net, sim, populations, devices)
-    _connect_recording(nest, net, sim, populations, devices)
+    _connect_recording(nest, populations, devices)
     return populations, devices.recorder
 
 
-#: Biological time per progress step (ms) when progress is shown.
+#: Biological time per chunk of the simulation (ms): the recorder is emptied and the progress shown
+#: after each chunk.
 PROGRESS_CHUNK_MS = 100.0
 
 
-def _run(nest, t_sim: float, log) -> None:
-    """Simulate ``t_sim`` ms. Without progress display this is one ``Simulate`` call (docs/model.md §7.6);
-    with it, ``Prepare``/``Run`` in chunks/``Cleanup``, which advances the same update loop and
-    gives the same spikes (tested)."""
-    if not log.show_progress or t_sim <= PROGRESS_CHUNK_MS:
-        nest.Simulate(t_sim)
-        return
+#: NEST timers that restart with every ``Simulate`` call (and their ``_cpu`` counterparts): summed over
+#: the chunks of a run.
+PER_CALL_TIMERS = ("time_simulate", "time_update", "time_gather_spike_data", "time_deliver_spike_data",
+                   "time_collocate_spike_data", "time_communicate_spike_data", "time_omp_synchronization_simulation",
+                   "time_mpi_synchronization", "time_gather_secondary_data", "time_deliver_secondary_data")
+
+
+def _run(nest, t_sim: float, recorder, log) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Simulate ``t_sim`` ms as ``Simulate`` calls of :data:`PROGRESS_CHUNK_MS` (NEST continues
+    where the previous call ended: the same spikes as one call; tested), taking the recorded spikes
+    out of the recorder after every chunk, so that NEST holds at most one chunk of them. The spikes of
+    the last communication interval reach the recording synapses only in the next one, so one more
+    interval (``min_delay``) is simulated and spikes after ``t_sim`` are dropped.
+
+    Returns this process's spikes, senders (NEST node ids) and times (ms), and NEST's timers of the
+    whole run (:func:`nest_timers`, :data:`PER_CALL_TIMERS` summed over the calls)."""
     bar = log.progress(t_sim, "simulating", unit="ms")
+    senders, times, sums = [], [], {}
     done = 0.0
-    nest.Prepare()
     try:
-        while done < t_sim:
-            step = min(PROGRESS_CHUNK_MS, t_sim - done)
-            nest.Run(step)
+        while True:
+            finished = t_sim - done < 1e-9
+            step = float(nest.GetKernelStatus("min_delay")) if finished else min(PROGRESS_CHUNK_MS, t_sim - done)
+            nest.Simulate(step)
+            for key, value in nest_timers(nest).items():
+                if key.removesuffix("_cpu") in PER_CALL_TIMERS:
+                    sums[key] = sums.get(key, 0.0) + np.asarray(value, dtype=float)
+            events = recorder.get("events")
+            chunk_times = np.asarray(events["times"], dtype=np.float64)
+            keep = chunk_times <= t_sim
+            senders.append(np.asarray(events["senders"], dtype=np.int64)[keep])
+            times.append(chunk_times[keep])
+            del events
+            recorder.n_events = 0
+            if finished:
+                break
             done += step
             bar.update(step)
     finally:
-        nest.Cleanup()
         bar.close()
+    timers = {**nest_timers(nest), **{key: value.tolist() for key, value in sums.items()}}
+    return np.concatenate(senders), np.concatenate(times), timers
 
 
 class _Log:
@@ -549,13 +588,10 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
 
     t_sim = float(sim["t_sim_ms"])
     start = time.perf_counter()
-    _run(nest, t_sim, log)
+    senders, times, timers = _run(nest, t_sim, recorder, log)
     timings["simulate_s"] = time.perf_counter() - start
     timings["real_time_factor"] = timings["simulate_s"] / (t_sim / 1000.0) if t_sim > 0 else float("nan")
 
-    events = recorder.get("events")
-    senders = np.asarray(events["senders"], dtype=np.int64)
-    times = np.asarray(events["times"], dtype=np.float64)
     gathered = comm.gather((senders, times, _peak_memory_bytes(), int(nest.num_connections)))
     first_ids = {i: int(nodes[0].global_id) for i, nodes in populations.items()}
     if comm.rank == 0:
@@ -578,7 +614,7 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
             "spikes": int(senders.size),
             "mean_rate_hz": float(senders.size / max(net.neuron_numbers.sum(), 1) / (t_sim / 1000.0)),
             "timings": timings,
-            "nest_timers": nest_timers(nest),
+            "nest_timers": timers,
             "peak_memory_bytes_per_rank": [float(g[2]) for g in gathered],
             "memory_estimate_bytes": estimate,
             "provenance": provenance.record(),

@@ -15,6 +15,7 @@ from ..parameters import resolve_analysis
 from ..spikefile import read_spike_trains
 from . import fc
 from .bold import bold_signals
+from .chi_scan import CHI_SCAN_SAMPLE_AREA, chi_scan_samples_from_spikes
 from .currents import area_synaptic_currents, source_tau_syn_ms
 from .hierarchy import hierarchy_of_rates
 from .spike_trains import SpikeTrains
@@ -98,6 +99,8 @@ def analyse_spike_trains(st: SpikeTrains, net, params: dict | None = None) -> di
                          "window_ms": np.array([raster_start, raster_stop]), "window_choice": raster_choice}
     results["hierarchy"] = {**timed("hierarchy", hierarchy_of_rates, histograms["area"], histograms["time_ms"],
                                     st.t_sim_ms, p["hierarchy"], t_start), **p["hierarchy"]}
+    results["area_samples"] = {**timed("area_samples", chi_scan_samples_from_spikes, st, CHI_SCAN_SAMPLE_AREA,
+                                       R_ms=float(p["lvr_R_ms"])), "area": CHI_SCAN_SAMPLE_AREA}
     results["spike_count_histogram"] = timed("spike_count_histograms", spike_count_histograms, st,
                                              int(p["count_histogram_bins"]))
 
@@ -166,7 +169,9 @@ def analyse_run(spikes_path: str | Path, network_path: str | Path, params: dict 
     Returns a nested dict of arrays and scalars (groups: ``populations``, ``areas``, ``window``,
     ``population`` (272,) rate_hz / cv_isi / lvr / cc, ``area``, ``neurons`` (one row per present
     neuron), ``rate_histogram``, ``raster`` (sampled neurons and their spikes in the raster window),
-    ``hierarchy`` (temporal hierarchy of the areas, :mod:`.hierarchy`), ``spike_count_histogram``, ``synaptic_current``, ``bold``,
+    ``hierarchy`` (temporal hierarchy of the areas, :mod:`.hierarchy`), ``area_samples`` (rates, CV ISI
+    and LvR in the area and windows of the shipped full-scale χ-scan samples, docs/model.md §8.13, for
+    comparison with them), ``spike_count_histogram``, ``synaptic_current``, ``bold``,
     ``fc`` (with ``experimental``), ``ks_rates``, ``summary``, ``params`` (the resolved ``analysis``
     parameters), and wall-clock and CPU
     ``timings_s`` / ``cpu_timings_s`` per metric). Optional inputs that
