@@ -1,6 +1,7 @@
 """humam against the published code on the same network, side by side and interleaved.
 
     python benchmarks/bench_side_by_side.py [--threads 2] [--repeats 2] [--published DIR] [--json FILE]
+        [--synapse-models static_synapse,static_synapse_hpc] [--published-network-built]
 
 Both simulate the published down-scaled example (N = K = 0.005, published down-scaling, chi = 1,
 seed 2903, 2,500 ms): the published code through its runner (``run.sh --experiment chi1.0``, a
@@ -46,10 +47,10 @@ def run_published(runner: Path, threads: int, phase: str) -> dict:
     return json.loads(lines[-1][len("RESULT "):])
 
 
-def run_humam(out: Path, threads: int) -> dict:
+def run_humam(out: Path, threads: int, synapse_model: str) -> dict:
     """One ``humam simulate`` of the example in a fresh process; timings from its run.json."""
     command = [sys.executable, "-m", "humam", "-q", "simulate", EXPERIMENT, "--threads", str(threads), "--out",
-               str(out), "--force"]
+               str(out), "--force", "--set", f"simulation.synapse_model={synapse_model}"]
     start = time.perf_counter()
     with tempfile.TemporaryFile() as stderr:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
@@ -74,38 +75,48 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=2, help="runs of each code (interleaved)")
     parser.add_argument("--published", type=Path, default=DEFAULT_PUBLISHED, help="folder of the published runner")
     parser.add_argument("--json", type=Path, help="also write every run and the ratios to this JSON file")
+    parser.add_argument("--synapse-models", default="static_synapse",
+                        help="humam's recurrent synapse model(s), comma-separated: one humam run of each per repeat")
+    parser.add_argument("--published-network-built", action="store_true",
+                        help="skip the published code's network phase (it was run before on this machine)")
     args = parser.parse_args(argv)
+    models = args.synapse_models.split(",")
     if not (args.published / "run.sh").is_file():
         raise SystemExit(f"no published runner at {args.published} (run.sh); give --published DIR")
 
     print(f"machine: {os.cpu_count()} cores, load average {_load():.2f}; threads {args.threads}", flush=True)
-    network = run_published(args.published, args.threads, "net")
+    network = {} if args.published_network_built else run_published(args.published, args.threads, "net")
     print(f"published network construction: {network.get('network_build_s', float('nan')):.1f} s", flush=True)
-    runs: dict[str, list[dict]] = {"published": [], "humam": []}
+    codes = ["published", *(f"humam {model}" for model in models)]
+    runs: dict[str, list[dict]] = {code: [] for code in codes}
     with tempfile.TemporaryDirectory(prefix="humam-bench-") as tmp:
         out = Path(tmp) / "out"
         subprocess.run([sys.executable, "-m", "humam", "-q", "network", "--experiment", EXPERIMENT, "--out", str(out)],
                        check=True)
         for repeat in range(args.repeats):
-            for code in ("published", "humam"):
+            for code in codes:
                 load = _load()
                 result = run_published(args.published, args.threads, "sim") if code == "published" \
-                    else run_humam(out, args.threads)
+                    else run_humam(out, args.threads, code.split()[1])
                 result["load_before"] = load
                 runs[code].append(result)
-                print(f"run {repeat + 1} {code:<9} set-up {result['setup_s']:6.2f} s  simulate {result['simulate_s']:7.2f} s  "
+                print(f"run {repeat + 1} {code:<29} set-up {result['setup_s']:6.2f} s  simulate {result['simulate_s']:7.2f} s  "
                       f"peak {result['peak_rss_MB'] / 1024:5.2f} GB  spikes {result['spikes']:>9,}  load {load:.2f}",
                       flush=True)
 
     def median(code, key):
         return statistics.median(r[key] for r in runs[code])
 
-    ratios = {key: median("humam", key) / median("published", key) for key in ("setup_s", "simulate_s", "peak_rss_MB")}
+    ratios, identical = {}, True
     spikes = {code: sorted({r["spikes"] for r in runs[code]}) for code in runs}
-    identical = spikes["humam"] == spikes["published"] and len(spikes["humam"]) == 1
-    print(f"humam / published (medians): set-up {ratios['setup_s']:.2f}, simulation {ratios['simulate_s']:.2f}, "
-          f"peak memory {ratios['peak_rss_MB']:.2f}; spikes {'identical' if identical else 'DIFFER'} "
-          f"({spikes['humam']} vs {spikes['published']})")
+    for code in codes[1:]:
+        ratios[code] = {key: median(code, key) / median("published", key)
+                        for key in ("setup_s", "simulate_s", "peak_rss_MB")}
+        same = spikes[code] == spikes["published"] and len(spikes[code]) == 1
+        identical &= same
+        print(f"{code} / published (medians): set-up {ratios[code]['setup_s']:.2f}, simulation "
+              f"{ratios[code]['simulate_s']:.2f}, peak memory {ratios[code]['peak_rss_MB']:.2f}; spikes "
+              f"{'identical' if same else 'DIFFER'} ({spikes[code]} vs {spikes['published']})")
     if args.json:
         args.json.write_text(json.dumps({"threads": args.threads, "runs": runs, "ratios": ratios,
                                          "spikes_identical": identical, "network": network}, indent=2))

@@ -306,7 +306,7 @@ def _distribution_panel(ax, results: dict, shipped: dict | None, measure: str) -
         labels.append(_label(r).replace("\n", ", "))
         colours.append(SCHEME_COLOURS.get(r["scaling_type"], "0.3"))
     shown = [i for i, b in enumerate(boxes) if b.size]
-    parts = ax.boxplot([boxes[i] for i in shown], vert=False, showfliers=False, patch_artist=True, widths=0.6)
+    parts = ax.boxplot([boxes[i] for i in shown], orientation="horizontal", showfliers=False, patch_artist=True, widths=0.6)
     for patch, i in zip(parts["boxes"], shown):
         patch.set(facecolor=colours[i], alpha=0.6)
     ax.set_yticks(range(1, len(shown) + 1), [labels[i] for i in shown], fontsize=5.5)

@@ -153,11 +153,20 @@ def chi_scan_table(statistics: dict) -> Table:
 FULL_SCALE_THEORY_WEIGHTED_RATE_HZ = 0.436
 
 
+def pearson_r_log_rates(simulated_hz: np.ndarray, theory_hz: np.ndarray) -> float:
+    """Pearson r of log10 population rates, over the populations where both are positive."""
+    simulated_hz, theory_hz = np.asarray(simulated_hz, dtype=float), np.asarray(theory_hz, dtype=float)
+    both = np.isfinite(simulated_hz) & (simulated_hz > 0) & (theory_hz > 0)
+    return float(np.corrcoef(np.log10(simulated_hz[both]), np.log10(theory_hz[both]))[0, 1])
+
+
 def run_statistics_table(analyses: dict[str, dict], run_params: dict[str, dict],
-                         stability: dict[str, dict | None] | None = None) -> Table:
+                         stability: dict[str, dict | None] | None = None,
+                         full_theory_rates_hz: np.ndarray | None = None) -> Table:
     """The statistics of the profile's ground state and best fit next to the published example's, the
-    ground-state rate against the full-scale theory, and the stability of the full-scale rates in
-    each run's (down-scaled) network."""
+    ground-state rate against the full-scale theory (ratio of neuron-weighted rates and, with
+    ``full_theory_rates_hz``, the Pearson r of log population rates), and the stability of the
+    full-scale rates in each run's (down-scaled) network."""
     names = [n for n in ("ground_state", "best_fit") if n in analyses]
     header = ["statistic (t ≥ 500 ms)"] + [f"{n.replace('_', ' ')} (this profile)" for n in names] + \
              ["published N = K = 0.005 example (ground / best)"]
@@ -169,6 +178,10 @@ def run_statistics_table(analyses: dict[str, dict], run_params: dict[str, dict],
     rows.append(["ground state: neuron-weighted rate / full-scale theory (0.436 spikes/s)"]
                 + [f"×{float(analyses[n]['summary']['neuron_weighted_rate_hz']) / FULL_SCALE_THEORY_WEIGHTED_RATE_HZ:.2f}"
                    if n == "ground_state" else "—" for n in names] + ["×102 / —"])
+    if full_theory_rates_hz is not None:
+        rows.append(["ground state: Pearson r of log population rates against the full-scale theory"]
+                    + [f"{pearson_r_log_rates(analyses[n]['population']['rate_hz'], full_theory_rates_hz):.2f}"
+                       if n == "ground_state" else "—" for n in names] + ["— / —"])
     stability = stability or {}
     row = ["leading eigenvalue at the full-scale rates (stable below 1)"]
     for n in names:
@@ -191,9 +204,8 @@ def downscaling_table(sidecar: dict) -> Table:
     full-scale theory, per run."""
     full = sidecar["comparison"]["full_scale"]
     rows = []
-    for name, r in sidecar["comparison"].items():
-        if name.startswith("full_scale"):
-            continue
+    runs = [r for name, r in sidecar["comparison"].items() if not name.startswith("full_scale")]
+    for r in sorted(runs, key=lambda r: (r.get("chi", 1.0), r["scaling_type"], -r["n_scaling"])):
         residual = r["mean_field_max_relative_residual"]
         ks = r.get("area_samples", {})
         rows.append([f"χ = {r.get('chi', 1.0):g}", r["scaling_type"], f"N = {r['n_scaling']:g}, K = {r['k_scaling']:g}",
@@ -254,7 +266,8 @@ def build_report(out: Path, profile: str, inputs: common.FigureInputs) -> dict[s
         sections.append(("Simulations at this profile's scale",
                          "The published statistics are those of the down-scaled examples of the paper's tutorial; "
                          "they are comparable only where scale, scheme, seed and duration agree.",
-                         run_statistics_table(analyses, run_params, stability)))
+                         run_statistics_table(analyses, run_params, stability,
+                                              None if inputs.theory("full") is None else inputs.theory("full").rates_hz)))
     validation = out / "figures" / "figV_downscaling.json"
     if validation.is_file():
         sections.append(("Down-scaling against the full scale",

@@ -39,6 +39,11 @@
 #                       Model names are accepted too: voltmeter -> multimeter,
 #                       <name>_hpc / <name>_lbl -> <name>.  static_synapse is
 #                       always added (the NEST kernel needs it, see below).
+#   NEST_OPTIMIZE       compiler optimisation flags for NEST, separated by ';'
+#                       [empty: NEST's default, -O2]; part of the cache key.
+#                       Flags that change floating-point results (-ffast-math,
+#                       FMA contraction: add -ffp-contract=off with -march=...)
+#                       change the spikes.
 #   MPI4PY_VERSION      mpi4py release, built from source against the system
 #                       MPI [4.1.2]
 #   HUMAM_WHEEL_CACHE   wheel cache dir [${XDG_CACHE_HOME:-$HOME/.cache}/humam/wheels]
@@ -94,6 +99,7 @@ RECIPE_REV=2
 NEST_VERSION="${NEST_VERSION:-3.10.0}"
 NEST_WITH_MPI="${NEST_WITH_MPI:-ON}"
 NEST_MODELS="${NEST_MODELS:-$DEFAULT_MODELS}"
+NEST_OPTIMIZE="${NEST_OPTIMIZE:-}"
 MPI4PY_VERSION="${MPI4PY_VERSION:-4.1.2}"
 PYTHON="${PYTHON:-python3}"
 HUMAM_WHEEL_CACHE="${HUMAM_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/humam/wheels}"
@@ -228,6 +234,9 @@ else
     models_cmake="$(printf '%s\n' "$models_sorted" | paste -sd';' -)"
     model_tag="m$(printf 'recipe=%s\n%s\n' "$RECIPE_REV" "$models_sorted" | sha256sum | cut -c1-8)"
 fi
+if [ -n "$NEST_OPTIMIZE" ]; then
+    model_tag="${model_tag}-o$(printf '%s' "$NEST_OPTIMIZE" | sha256sum | cut -c1-8)"
+fi
 
 nest_key="nest${NEST_VERSION}-${mpi_tag}-${model_tag}-${py_tag}-${py_plat}"
 mpi4py_key="mpi4py${MPI4PY_VERSION}-${mpi_tag}-${py_tag}-${py_plat}"
@@ -309,6 +318,7 @@ build_nest() {
 
     local cfg=(-C "cmake.define.with-mpi=${NEST_WITH_MPI}" -C "cmake.define.with-detailed-timers=ON")
     if [ -n "$models_cmake" ]; then cfg+=(-C "cmake.define.with-models=${models_cmake}"); fi
+    if [ -n "$NEST_OPTIMIZE" ]; then cfg+=(-C "cmake.define.with-optimize=${NEST_OPTIMIZE}"); fi
     # TMPDIR keeps pip's unpacked source, build env and build tree in work_dir.
     TMPDIR="$work_dir" CMAKE_BUILD_PARALLEL_LEVEL="${NEST_BUILD_JOBS:-$(nproc)}" \
         "$PYTHON" -m pip wheel -v --no-deps --no-cache-dir -w "$dist" "${cfg[@]}" "$sdist" \
@@ -317,6 +327,7 @@ build_nest() {
         echo "nest_version=$NEST_VERSION"
         echo "with_mpi=$NEST_WITH_MPI"
         echo "models=${models_cmake:-full}"
+        echo "optimize=${NEST_OPTIMIZE:-default}"
         echo "recipe_rev=$RECIPE_REV"
     } >>"$build_info_extra"
 }

@@ -253,3 +253,9 @@ def test_report_shows_the_ground_state_against_the_full_scale_theory_and_the_sta
     assert f"| ground state: neuron-weighted rate / full-scale theory (0.436 spikes/s) | ×{rate / 0.436:.2f} |" in text
     row = next(line for line in text.splitlines() if line.startswith("| leading eigenvalue at the full-scale rates"))
     assert row.count("unstable") + row.count("stable") >= 2  # one verdict per down-scaled run
+    # the Pearson r of log population rates against the full-scale theory, over populations firing in both
+    simulated = humam_analysis.read_analysis(analysed_runs["ground_state"][1])["population"]["rate_hz"]
+    predicted = theory.read_theory(theory_file).rates_hz
+    both = (simulated > 0) & (predicted > 0)
+    r = np.corrcoef(np.log(simulated[both]), np.log(predicted[both]))[0, 1]
+    assert f"| ground state: Pearson r of log population rates against the full-scale theory | {r:.2f} |" in text
