@@ -236,7 +236,10 @@ def _scatter(ax, results: dict, state: str, scale: float, reference: str, xlabel
                        label=f"{SCHEME_LABELS.get(r['scaling_type'], r['scaling_type'])}: {summary}" if is_e else None)
     ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), xlabel=xlabel, ylabel="simulated rate (spikes/s)",
            title=f"{STATE_LABELS[state]}, N = K = {scale:g} (○ E, △ I)")
-    ax.legend(fontsize=6, loc="upper left")
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=6, loc="upper left")
+    else:
+        ax.text(0.5, 0.5, "no run", transform=ax.transAxes, ha="center", color="0.5")
 
 
 def _stability_panel(ax, results: dict, full_check: dict) -> None:

@@ -321,3 +321,44 @@ def read_json(path: str | Path, kind: str = "JSON record", fix: str = DEFAULT_FI
     if not isinstance(content, dict):
         raise bad(f"the {kind} holds a JSON {type(content).__name__}, not an object")
     return content
+
+
+def write_tree(group, tree: dict) -> None:
+    """Write a nested dict into an HDF5 group: dicts become groups, None an empty dataset marked
+    ``none``, strings and string arrays variable-length strings, arrays above 4,096 elements
+    gzip-compressed datasets."""
+    import h5py
+
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            write_tree(group.create_group(key), value)
+        elif value is None:
+            dataset = group.create_dataset(key, data=h5py.Empty("f8"))
+            dataset.attrs["none"] = True
+        elif isinstance(value, str):
+            group.create_dataset(key, data=value, dtype=h5py.string_dtype())
+        elif isinstance(value, np.ndarray) and value.dtype.kind in "US":
+            group.create_dataset(key, data=value.astype(object), dtype=h5py.string_dtype())
+        else:
+            array = np.asarray(value)
+            options = {"compression": "gzip", "compression_opts": 1, "shuffle": True} if array.size > 4096 else {}
+            group.create_dataset(key, data=array, **options)
+
+
+def read_tree(group) -> dict:
+    """The nested dict written by :func:`write_tree` (scalars as Python numbers, strings as str)."""
+    import h5py
+
+    tree = {}
+    for key, item in group.items():
+        if isinstance(item, h5py.Group):
+            tree[key] = read_tree(item)
+        elif item.attrs.get("none", False):
+            tree[key] = None
+        elif item.dtype.kind == "O" or h5py.check_string_dtype(item.dtype) is not None:
+            value = item.asstr()[()]
+            tree[key] = np.array(value, dtype=str) if isinstance(value, np.ndarray) else value
+        else:
+            value = item[()]
+            tree[key] = value.item() if isinstance(value, np.generic) else value
+    return tree

@@ -263,7 +263,7 @@ def write_chi_scan_statistics(statistics: dict, path: str | Path, attrs: dict | 
     become groups. File attributes: file type, format version, ``family``, provenance and ``attrs``."""
     from .. import provenance
     from ..h5io import atomic_h5, attribute_value
-    from .run import _write_tree
+    from ..h5io import write_tree
 
     clash = sorted(set(attrs or {}) & {"provenance", "family"})
     if clash:
@@ -271,7 +271,7 @@ def write_chi_scan_statistics(statistics: dict, path: str | Path, attrs: dict | 
     file_attrs = {"family": statistics["family"], "provenance": json.dumps(provenance.record(), sort_keys=True),
                   **{k: attribute_value(v) for k, v in (attrs or {}).items()}}
     with atomic_h5(path, STATISTICS_FILE_TYPE, STATISTICS_FORMAT_VERSION, file_attrs) as h5:
-        _write_tree(h5, statistics)
+        write_tree(h5, statistics)
     return Path(path)
 
 
@@ -279,10 +279,10 @@ def read_chi_scan_statistics(path: str | Path) -> dict:
     """Read a file written by :func:`write_chi_scan_statistics` (the tree of
     :func:`chi_scan_statistics`)."""
     from ..h5io import open_h5
-    from .run import _read_tree
+    from ..h5io import read_tree
 
     with open_h5(path, STATISTICS_FILE_TYPE, STATISTICS_FORMAT_VERSION, fix=_STATISTICS_FIX) as h5:
-        return _read_tree(h5)
+        return read_tree(h5)
 
 
 def read_chi_scan_statistics_attrs(path: str | Path) -> dict:

@@ -254,14 +254,14 @@ def write_journey(result: dict, path: str | Path, attrs: dict | None = None) -> 
     as JSON)."""
     from .. import provenance
     from ..h5io import atomic_h5, attribute_value
-    from .run import _write_tree
+    from ..h5io import write_tree
 
     if "provenance" in (attrs or {}):
         raise ValueError("attribute name 'provenance' is reserved by the journey file format")
     file_attrs = {"provenance": json.dumps(provenance.record(), sort_keys=True),
                   **{k: attribute_value(v) for k, v in (attrs or {}).items()}}
     with atomic_h5(path, FILE_TYPE, FORMAT_VERSION, file_attrs) as h5:
-        _write_tree(h5, result)
+        write_tree(h5, result)
     return Path(path)
 
 
@@ -269,10 +269,10 @@ def read_journey(path: str | Path) -> dict[str, Any]:
     """Read a file written by :func:`write_journey`: the tree of :func:`compare_runs` plus ``attrs``
     (the file attributes)."""
     from ..h5io import open_h5
-    from .run import _read_tree
+    from ..h5io import read_tree
 
     with open_h5(path, FILE_TYPE, FORMAT_VERSION, fix=_FIX) as h5:
-        result = _read_tree(h5)
+        result = read_tree(h5)
         result["attrs"] = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in h5.attrs.items()}
     for name in ("nonempty", "reachable"):
         result["graph"][name] = np.asarray(result["graph"][name], dtype=bool)

@@ -206,43 +206,6 @@ def population_table(results: dict):
 # Storage
 
 
-def _write_tree(group, tree: dict) -> None:
-    import h5py
-
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            _write_tree(group.create_group(key), value)
-        elif value is None:
-            dataset = group.create_dataset(key, data=h5py.Empty("f8"))
-            dataset.attrs["none"] = True
-        elif isinstance(value, str):
-            group.create_dataset(key, data=value, dtype=h5py.string_dtype())
-        elif isinstance(value, np.ndarray) and value.dtype.kind in "US":
-            group.create_dataset(key, data=value.astype(object), dtype=h5py.string_dtype())
-        else:
-            array = np.asarray(value)
-            options = {"compression": "gzip", "compression_opts": 1, "shuffle": True} if array.size > 4096 else {}
-            group.create_dataset(key, data=array, **options)
-
-
-def _read_tree(group) -> dict:
-    import h5py
-
-    tree = {}
-    for key, item in group.items():
-        if isinstance(item, h5py.Group):
-            tree[key] = _read_tree(item)
-        elif item.attrs.get("none", False):
-            tree[key] = None
-        elif item.dtype.kind == "O" or h5py.check_string_dtype(item.dtype) is not None:
-            value = item.asstr()[()]
-            tree[key] = np.array(value, dtype=str) if isinstance(value, np.ndarray) else value
-        else:
-            value = item[()]
-            tree[key] = value.item() if isinstance(value, np.generic) else value
-    return tree
-
-
 def write_analysis(results: dict, path: str | Path, attrs: dict | None = None) -> Path:
     """Write ``results`` of :func:`analyse_run` to one HDF5 file, atomically (temporary file, then
     ``os.replace``). Nested dicts become groups. File attributes: file type, format version,
@@ -250,7 +213,7 @@ def write_analysis(results: dict, path: str | Path, attrs: dict | None = None) -
     ``results["params"]`` as JSON) and ``attrs`` (non-scalar values are stored as JSON), e.g. the
     ``analysis_hash`` of :func:`humam.parameters.analysis_hash`."""
     from .. import provenance
-    from ..h5io import atomic_h5, attribute_value
+    from ..h5io import atomic_h5, attribute_value, write_tree
 
     reserved = sorted(set(attrs or {}) & {"provenance", "analysis"})
     if reserved:
@@ -260,7 +223,7 @@ def write_analysis(results: dict, path: str | Path, attrs: dict | None = None) -
     if "params" in tree:
         file_attrs["analysis"] = attribute_value(tree.pop("params"))
     with atomic_h5(path, FILE_TYPE, FORMAT_VERSION, file_attrs) as h5:
-        _write_tree(h5, tree)
+        write_tree(h5, tree)
     return Path(path)
 
 
@@ -270,10 +233,10 @@ _FIX = "analyse the run again: 'humam analyse RUN_FOLDER --force' (or the doit t
 def read_analysis(path: str | Path) -> dict:
     """Read a file written by :func:`write_analysis`: the results tree plus ``params`` (the analysis
     parameters, if stored)."""
-    from ..h5io import open_h5
+    from ..h5io import open_h5, read_tree
 
     with open_h5(path, FILE_TYPE, FORMAT_VERSION, fix=_FIX) as h5:
-        results = _read_tree(h5)
+        results = read_tree(h5)
         if "analysis" in h5.attrs:
             results["params"] = json.loads(h5.attrs["analysis"])
     return results
