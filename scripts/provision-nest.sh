@@ -40,7 +40,10 @@
 #                       <name>_hpc / <name>_lbl -> <name>.  static_synapse is
 #                       always added (the NEST kernel needs it, see below).
 #   NEST_OPTIMIZE       compiler optimisation flags for NEST, separated by ';'
-#                       [empty: NEST's default, -O2]; part of the cache key.
+#                       [empty: the portable default of NEST's build]; part of
+#                       the cache key (with the processor model and flags when
+#                       they contain -march=native). scripts/setup-env.sh
+#                       passes "-O3;-march=native;-ffp-contract=off".
 #                       Flags that change floating-point results (-ffast-math,
 #                       FMA contraction: add -ffp-contract=off with -march=...)
 #                       change the spikes.
@@ -56,7 +59,8 @@
 #   NEST:   nest<ver>-<mpi>-m<hash>-<pytag>-<platform>
 #           e.g. nest3.10.0-mpich4-m2c5e11ff-cp311-linux_x86_64
 #           <mpi> = MPI flavour + major version (mpich4, openmpi4, ...) or nompi;
-#           <hash> = sha256 of the sorted model list (+ RECIPE_REV), or "full-r<RECIPE_REV>".
+#           <hash> = sha256 of the sorted model list (+ RECIPE_REV), or "full-r<RECIPE_REV>";
+#           with NEST_OPTIMIZE set, "-o<sha256 of the flags>" follows it.
 #   mpi4py: mpi4py<ver>-<mpi>-<pytag>-<platform>
 #   A key folder appears only once its wheel is complete (built in a temp dir,
 #   then renamed into place), so an interrupted build never leaves a half wheel.
@@ -235,7 +239,12 @@ else
     model_tag="m$(printf 'recipe=%s\n%s\n' "$RECIPE_REV" "$models_sorted" | sha256sum | cut -c1-8)"
 fi
 if [ -n "$NEST_OPTIMIZE" ]; then
-    model_tag="${model_tag}-o$(printf '%s' "$NEST_OPTIMIZE" | sha256sum | cut -c1-8)"
+    optimize_id="$NEST_OPTIMIZE"
+    # a build for "this" processor belongs to this processor (a shared home may serve other nodes)
+    case "$NEST_OPTIMIZE" in
+        *native*) optimize_id="$optimize_id $(grep -m1 -E '^(model name|flags)' /proc/cpuinfo 2>/dev/null; grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)" ;;
+    esac
+    model_tag="${model_tag}-o$(printf '%s' "$optimize_id" | sha256sum | cut -c1-8)"
 fi
 
 nest_key="nest${NEST_VERSION}-${mpi_tag}-${model_tag}-${py_tag}-${py_plat}"
