@@ -48,6 +48,7 @@ from humam.analysis import ks_similarity
 from humam.tables import POPULATION_IS_EXCITATORY
 
 from . import common, style
+from .quantities import pearson_r_log_rates
 
 FIGURE_ID = "V-DS"
 TITLE = "Down-scaled networks against the full-scale theory"
@@ -129,11 +130,6 @@ def _neuron_weighted(rates_hz: np.ndarray, neurons: np.ndarray, present: np.ndar
     return float(np.sum(rates_hz[present] * neurons[present]) / neurons[present].sum())
 
 
-def _pearson_log(x: np.ndarray, y: np.ndarray, selected: np.ndarray) -> float:
-    selected = selected & (x > 0) & (y > 0)
-    return float(np.corrcoef(np.log10(x[selected]), np.log10(y[selected]))[0, 1])
-
-
 def _finite(values) -> np.ndarray:
     values = np.asarray(values, dtype=float)
     return values[np.isfinite(values)]
@@ -190,7 +186,7 @@ def comparison(run: common.RunInput, own: theory.TheoryResult, check: dict, full
         "simulated_hz": simulated, "own_theory_hz": own.rates_hz, "present": present,
         "neuron_weighted_rate_hz": weighted_sim, "full_scale_neuron_weighted_rate_hz": weighted_full,
         "rate_ratio": weighted_sim / weighted_full,
-        "pearson_r_log_rates": _pearson_log(simulated, full_rates, present),
+        "pearson_r_log_rates": pearson_r_log_rates(simulated, full_rates, present),
         "silent_populations": int(np.count_nonzero(present & (simulated == 0))),
         "theory_includes_dc": bool(own.options.get("include_dc")),
         "stability_at": check["at"], "stability_includes_dc": check["include_dc"],
@@ -200,7 +196,7 @@ def comparison(run: common.RunInput, own: theory.TheoryResult, check: dict, full
         "own_theory_neuron_weighted_rate_hz": weighted_own,
         "own_theory_rate_ratio": weighted_own / weighted_full,
         "own_theory_converged": bool(own.converged),
-        "pearson_r_log_rates_own_theory": _pearson_log(simulated, own.rates_hz, present),
+        "pearson_r_log_rates_own_theory": pearson_r_log_rates(simulated, own.rates_hz, present),
         "simulated_over_own_theory": weighted_sim / weighted_own,
         "sampled_area": area, "sampled_area_rate_hz": area_rate, "sampled_area_rate_ratio": area_rate / area_full,
     }

@@ -1,4 +1,4 @@
-"""Network quantities drawn by more than one figure (all matrices rows = target, columns = source)."""
+"""Quantities drawn by more than one figure or the report (all matrices rows = target, columns = source)."""
 
 from __future__ import annotations
 
@@ -81,3 +81,13 @@ def target_layer_probability() -> np.ndarray:
     """(4 cell layers L2/3..L6, 5 synapse layers I..VI) matrix M[(l,E), L] + M[(l,I), L] (docs/model.md §2.5)."""
     m = tables.TARGET_CELL_MATRIX
     return m[0::2] + m[1::2]
+
+
+def pearson_r_log_rates(simulated_hz: np.ndarray, reference_hz: np.ndarray, selected: np.ndarray | None = None) -> float:
+    """Pearson r of log10 population rates, over the ``selected`` populations (default all) where both
+    rates are finite and positive."""
+    simulated_hz, reference_hz = np.asarray(simulated_hz, dtype=float), np.asarray(reference_hz, dtype=float)
+    both = np.isfinite(simulated_hz) & np.isfinite(reference_hz) & (simulated_hz > 0) & (reference_hz > 0)
+    if selected is not None:
+        both &= selected
+    return float(np.corrcoef(np.log10(simulated_hz[both]), np.log10(reference_hz[both]))[0, 1])

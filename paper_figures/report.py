@@ -27,6 +27,7 @@ from humam import analysis, data, network_file, parameters, provenance, tables
 from humam.errors import HumamError
 
 from . import common, fig05_chi_scan
+from .quantities import pearson_r_log_rates
 
 #: What the report reads (``dodo.py`` builds its task from it, as for the figures).
 SPEC = common.FigureSpec(
@@ -151,13 +152,6 @@ def chi_scan_table(statistics: dict) -> Table:
 
 #: Full-scale neuron-weighted rate of the ground state, mean-field theory (docs/model.md §6.5), spikes/s.
 FULL_SCALE_THEORY_WEIGHTED_RATE_HZ = 0.436
-
-
-def pearson_r_log_rates(simulated_hz: np.ndarray, theory_hz: np.ndarray) -> float:
-    """Pearson r of log10 population rates, over the populations where both are positive."""
-    simulated_hz, theory_hz = np.asarray(simulated_hz, dtype=float), np.asarray(theory_hz, dtype=float)
-    both = np.isfinite(simulated_hz) & (simulated_hz > 0) & (theory_hz > 0)
-    return float(np.corrcoef(np.log10(simulated_hz[both]), np.log10(theory_hz[both]))[0, 1])
 
 
 def run_statistics_table(analyses: dict[str, dict], run_params: dict[str, dict],
