@@ -79,3 +79,18 @@ def test_a_short_simulation_with_k_above_n(network_k_above_n, tmp_path):
     assert record["connections"] >= int(network_k_above_n.synapses.sum())  # plus drive and recording
     assert record["spikes"] > 0
     assert len(tables.POPULATIONS) == 272
+
+
+def test_an_indegree_scale_given_on_the_command_line_overrides_the_profiles_rule(tmp_path, capsys):
+    """A profile that asks for the smallest stable k (as the laptop profile does) yields to an explicit
+    --k-scaling or --scale: the network and the plan use the k that was typed."""
+    profile = tmp_path / "stable.yaml"
+    profile.write_text("network:\n  downscaling: {n_scaling: %g, k_scaling: %g, k_scaling_rule: smallest_stable, "
+                       "scaling_type: preserve_input_statistics}\n" % (N_SCALING, N_SCALING))
+    assert cli.main(["network", "--experiment", "ground_state", "--profile", str(profile), "--k-scaling",
+                     str(K_SCALING), "--out", str(tmp_path), "--summary"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["n_scaling"], summary["k_scaling"]) == (N_SCALING, K_SCALING)
+    assert cli.main(["plan", "--profile", str(profile), "--scale", str(N_SCALING)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert f"N = {N_SCALING:g}, K = {N_SCALING:g}, preserve_input_statistics" in first and "stable" not in first

@@ -72,6 +72,8 @@ def _network_params(args) -> list[tuple[str, dict]]:
     else:
         overrides = {key: value for key, value in (("n_scaling", args.n_scaling), ("k_scaling", args.k_scaling))
                      if value is not None}
+    if "k_scaling" in overrides:  # an indegree scale given on the command line is used as given
+        overrides["k_scaling_rule"] = "given"
     return [(label, _apply_settings(parameters.merge(params, {"network": {"downscaling": overrides}}), args.set))
             for label, params in members]
 
@@ -396,7 +398,8 @@ def _cmd_plan(args) -> int:
     profile = _profile(args)
     if args.scale is not None:
         params = _apply_settings(params, [f"network.downscaling.n_scaling={args.scale}",
-                                          f"network.downscaling.k_scaling={args.scale}"])
+                                          f"network.downscaling.k_scaling={args.scale}",
+                                          "network.downscaling.k_scaling_rule=given"])
     if args.t_sim is not None:
         params = _apply_settings(params, [f"simulation.t_sim_ms={args.t_sim}"])
     processes = args.processes or (profile["processes"] if profile else 1)
@@ -409,12 +412,13 @@ def _cmd_plan(args) -> int:
         print(json.dumps({"experiment": label, **plan}, default=float))
         return 0
     memory = plan["memory_estimate_bytes"]
-    down = params["network"]["downscaling"]
+    rule = " (smallest stable k)" if params["network"]["downscaling"].get("k_scaling_rule") == "smallest_stable" \
+        and net.k_scaling != 1.0 else ""
     seconds = plan["expected_simulation_s"]
     duration = f"{seconds / 3600:.1f} h" if seconds >= 3600 else f"{seconds / 60:.1f} min" if seconds >= 60 \
         else f"{seconds:.0f} s"
     lines = [
-        f"run             {label}, N = {down['n_scaling']:g}, K = {down['k_scaling']:g} ({down['scaling_type']}), "
+        f"run             {label}, N = {net.n_scaling:g}, K = {net.k_scaling:.3g}{rule}, {net.scaling_type} down-scaling, "
         f"{plan['t_sim_ms']:g} ms simulated, {params['simulation']['synapse_model']}",
         f"network         {plan['neurons']:,} neurons, {plan['synapses']:,} synapses",
         f"decomposition   {plan['processes']} MPI processes x {plan['threads']} threads = "
