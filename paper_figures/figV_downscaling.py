@@ -75,9 +75,11 @@ OWN_THEORY = (("theory.include_dc", True), ("theory.until_converged", True))
 
 
 def run_source(state: str, scheme: str, scale: str) -> common.Source:
-    """The validation run of ``state`` with ``scheme`` at ``scale``, 11 s."""
+    """The validation run of ``state`` with ``scheme`` at n = k = ``scale``, 11 s (k as given, whatever
+    the profile's ``k_scaling_rule``: the schemes are compared at the same indegrees)."""
     return common.Source.run(STATES[state][0], network__downscaling__n_scaling=float(scale),
-                             network__downscaling__k_scaling=float(scale), network__downscaling__scaling_type=scheme,
+                             network__downscaling__k_scaling=float(scale),
+                             network__downscaling__k_scaling_rule="given", network__downscaling__scaling_type=scheme,
                              simulation__t_sim_ms=T_SIM_MS)
 
 

@@ -156,11 +156,13 @@ FULL_SCALE_THEORY_WEIGHTED_RATE_HZ = 0.436
 
 def run_statistics_table(analyses: dict[str, dict], run_params: dict[str, dict],
                          stability: dict[str, dict | None] | None = None,
-                         full_theory_rates_hz: np.ndarray | None = None) -> Table:
+                         full_theory_rates_hz: np.ndarray | None = None,
+                         k_scalings: dict[str, float] | None = None) -> Table:
     """The statistics of the profile's ground state and best fit next to the published example's, the
     ground-state rate against the full-scale theory (ratio of neuron-weighted rates and, with
     ``full_theory_rates_hz``, the Pearson r of log population rates), and the stability of the
-    full-scale rates in each run's (down-scaled) network."""
+    full-scale rates in each run's (down-scaled) network. ``k_scalings``: each run's network's own
+    indegree scale, where a ``k_scaling_rule`` chose it (otherwise the parameter's)."""
     names = [n for n in ("ground_state", "best_fit") if n in analyses]
     header = ["statistic (t ≥ 500 ms)"] + [f"{n.replace('_', ' ')} (this profile)" for n in names] + \
              ["published N = K = 0.005 example (ground / best)"]
@@ -187,7 +189,9 @@ def run_statistics_table(analyses: dict[str, dict], run_params: dict[str, dict],
     for n in names:
         p = run_params[n]
         d, s = p["network"]["downscaling"], p["simulation"]
-        conditions.append(f"N = {d['n_scaling']:g}, K = {d['k_scaling']:g}, {d['scaling_type']}, seed {s['seed']}, "
+        k = (k_scalings or {}).get(n, d["k_scaling"])
+        rule = " (smallest stable)" if d.get("k_scaling_rule") == "smallest_stable" else ""
+        conditions.append(f"N = {d['n_scaling']:g}, K = {k:.3g}{rule}, {d['scaling_type']}, seed {s['seed']}, "
                           f"{s['t_sim_ms'] / 1000:g} s")
     rows.append(["run"] + conditions + ["N = K = 0.005, linear, seed 2903, 2.5 s"])
     return Table(header, rows)
@@ -248,12 +252,13 @@ def build_report(out: Path, profile: str, inputs: common.FigureInputs) -> dict[s
     statistics = inputs.chi_scan(fig05_chi_scan.MAIN_FOLDER)
     if statistics is not None:
         sections.append(("χ scan", "", chi_scan_table(statistics)))
-    analyses, run_params, run_records, runs, stability = {}, {}, {}, {}, {}
+    analyses, run_params, run_records, runs, stability, k_scalings = {}, {}, {}, {}, {}, {}
     for name in SPEC.runs:
         run = inputs.run(name)
         if run is None:
             continue
         analyses[name], run_records[name], run_params[name], runs[name] = run.analysis, run.run, run.params, run.folder
+        k_scalings[name] = float(run.network.k_scaling)
         attrs = network_file.read_network_attrs(run.network_path)
         stability[name] = json.loads(attrs["stability"]) if "stability" in attrs else None
     if analyses:
@@ -261,7 +266,8 @@ def build_report(out: Path, profile: str, inputs: common.FigureInputs) -> dict[s
                          "The published statistics are those of the down-scaled examples of the paper's tutorial; "
                          "they are comparable only where scale, scheme, seed and duration agree.",
                          run_statistics_table(analyses, run_params, stability,
-                                              None if inputs.theory("full") is None else inputs.theory("full").rates_hz)))
+                                              None if inputs.theory("full") is None else inputs.theory("full").rates_hz,
+                                              k_scalings)))
     validation = out / "figures" / "figV_downscaling.json"
     if validation.is_file():
         sections.append(("Down-scaling against the full scale",

@@ -238,3 +238,20 @@ def test_area_sample_comparison_hand_cases():
     # without samples there is no distance
     assert np.isnan(figV_downscaling.area_sample_comparison(None, shipped, "groundstate")["rates"]["ks_similarity"])
     assert np.isnan(figV_downscaling.area_sample_comparison(same, None, "groundstate")["rates"]["ks_similarity"])
+
+
+def test_validation_runs_compare_the_schemes_at_k_equal_n_under_any_profile():
+    """V-DS compares the schemes at the same indegrees: its runs keep k = n even where the profile
+    raises k (the laptop profile's k_scaling_rule: smallest_stable)."""
+    from humam import parameters
+    from paper_figures import figV_downscaling
+
+    laptop = parameters.load_profile("laptop")
+    assert laptop["overrides"]["network"]["downscaling"]["k_scaling_rule"] == "smallest_stable"
+    for name, source in figV_downscaling.RUNS.items():
+        params = parameters.apply_profile(parameters.resolve(source.experiment), laptop)
+        for key, value in source.settings:
+            params = parameters.set_dotted(params, key, value)
+        down = params["network"]["downscaling"]
+        assert down["k_scaling_rule"] == "given" and down["k_scaling"] == down["n_scaling"], name
+        assert str(down["n_scaling"]) == name.rsplit("_", 1)[1] and down["scaling_type"] in name

@@ -100,7 +100,10 @@ def test_profiles_set_scale_and_launch():
     assert {"tiny", "laptop", "hpc"} <= set(parameters.available_profiles())
     laptop = parameters.load_profile("laptop")
     params = parameters.apply_profile(parameters.resolve("best_fit"), laptop)
-    assert params["network"]["downscaling"]["n_scaling"] == 0.005 == params["network"]["downscaling"]["k_scaling"]
+    down = params["network"]["downscaling"]
+    # n = 0.01 with the smallest indegree scale at which the full-scale rates are stable (docs/pipeline.md §2)
+    assert (down["n_scaling"], down["k_scaling_rule"], down["scaling_type"]) == (
+        0.01, "smallest_stable", "preserve_input_statistics")
     assert params["network"]["scaling"]["chi"] == 2.5  # the experiment's own settings stay
     hpc = parameters.load_profile("hpc")
     assert hpc["launcher"] == f"srun -n {hpc['processes']} apptainer exec ${{HUMAM_SIF:-humam.sif}}"

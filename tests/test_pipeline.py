@@ -259,3 +259,20 @@ def test_report_shows_the_ground_state_against_the_full_scale_theory_and_the_sta
     both = (simulated > 0) & (predicted > 0)
     r = np.corrcoef(np.log(simulated[both]), np.log(predicted[both]))[0, 1]
     assert f"| ground state: Pearson r of log population rates against the full-scale theory | {r:.2f} |" in text
+
+
+def test_report_names_the_indegree_scale_a_rule_chose():
+    """A run whose k came from ``k_scaling_rule: smallest_stable`` is described by its network's k, not
+    by the k_scaling parameter the rule ignored."""
+    sys.path.insert(0, str(ROOT))
+    from humam import parameters
+    from paper_figures import report
+
+    params = parameters.set_dotted(parameters.apply_profile(parameters.resolve("ground_state"),
+                                                            parameters.load_profile("laptop")),
+                                   "network.downscaling.k_scaling", 0.01)
+    summary = {key: 1.0 for key in report.PUBLISHED_DOWNSCALED} | {"neurons": 34695}
+    table = report.run_statistics_table({"ground_state": {"summary": summary}}, {"ground_state": params},
+                                        k_scalings={"ground_state": 0.0284})
+    run_row = next(row for row in table.rows if row[0] == "run")
+    assert run_row[1].startswith("N = 0.01, K = 0.0284 (smallest stable), preserve_input_statistics")
