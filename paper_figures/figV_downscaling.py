@@ -64,12 +64,17 @@ def run_name(state: str, scheme: str, scale: str) -> str:
 
 
 RUN_NAMES = tuple(run_name(state, scheme, scale) for state in STATES for scale in SCALES for scheme in SCHEMES)
+#: The profile's own runs of both states (the pipeline's ground_state and best_fit, at the profile's
+#: scale, scheme and k, e.g. the laptop profile's k > n), compared in the same way.
+PROFILE_RUN_NAMES = {"ground_profile": "ground", "best_profile": "best"}
 #: Distributions compared with the shipped full-scale samples (docs/model.md §8.13).
 SAMPLE_MEASURES = {"rates": "rate (spikes/s)", "cv": "CV ISI", "lvr": "LvR"}
 #: Simulated time of the validation runs (ms).
 T_SIM_MS = 11000.0
 SCHEME_LABELS = {"linear": "published (linear + DC)", "preserve_input_statistics": "preserve_input_statistics"}
 SCHEME_COLOURS = {"linear": "#D55E00", "preserve_input_statistics": "#0072B2"}
+#: Colour of a run whose indegrees are scaled less than its neuron numbers (k > n).
+K_ABOVE_N_COLOUR = "#56B4E9"
 #: Options of each down-scaled network's own theory: with its DC drive, to the fixed point.
 OWN_THEORY = (("theory.include_dc", True), ("theory.until_converged", True))
 
@@ -88,8 +93,9 @@ def own_theory_source(run: common.Source) -> common.Source:
     return common.Source(run.experiment, run.settings + OWN_THEORY, True)
 
 
-RUNS = {run_name(state, scheme, scale): run_source(state, scheme, scale)
-        for state in STATES for scale in SCALES for scheme in SCHEMES}
+VALIDATION_RUNS = {run_name(state, scheme, scale): run_source(state, scheme, scale)
+                   for state in STATES for scale in SCALES for scheme in SCHEMES}
+RUNS = VALIDATION_RUNS | {name: common.Source.run(STATES[state][0]) for name, state in PROFILE_RUN_NAMES.items()}
 #: The full-scale theory of each state (the ground state's under the name "full").
 FULL_THEORIES = {"ground": "full", "best": "full_best"}
 SPEC = common.FigureSpec(
@@ -210,7 +216,18 @@ ARRAY_KEYS = ("simulated_hz", "own_theory_hz", "present", "full_theory_hz", "sam
 
 def _label(r: dict) -> str:
     return (f"{'best fit' if r['state'] == 'best' else 'ground'}, "
-            f"{SCHEME_LABELS.get(r['scaling_type'], r['scaling_type'])}\nN = {r['n_scaling']:g}, K = {r['k_scaling']:g}")
+            f"{SCHEME_LABELS.get(r['scaling_type'], r['scaling_type'])}\nN = {r['n_scaling']:g}, K = {r['k_scaling']:.3g}"
+            + (" (profile)" if r.get("profile_run") else ""))
+
+
+def _colour(r: dict) -> str:
+    """The scheme's colour; its own for runs with k > n."""
+    return K_ABOVE_N_COLOUR if r["k_scaling"] > r["n_scaling"] else SCHEME_COLOURS.get(r["scaling_type"], "0.3")
+
+
+def _scheme_text(r: dict) -> str:
+    return SCHEME_LABELS.get(r["scaling_type"], r["scaling_type"]) + (
+        f", K = {r['k_scaling']:.3g}" if r["k_scaling"] != r["n_scaling"] else "")
 
 
 def _scatter(ax, results: dict, state: str, scale: float, reference: str, xlabel: str) -> None:
@@ -229,11 +246,10 @@ def _scatter(ax, results: dict, state: str, scale: float, reference: str, xlabel
             summary = f"mean ×{r['simulated_over_own_theory']:.2g}, r = {r['pearson_r_log_rates_own_theory']:.2f}"
         for is_e, marker in ((True, "o"), (False, "^")):
             sel = shown & (POPULATION_IS_EXCITATORY == is_e)
-            ax.scatter(x[sel], r["simulated_hz"][sel], s=9, marker=marker, alpha=0.7,
-                       color=SCHEME_COLOURS.get(r["scaling_type"], "0.3"),
-                       label=f"{SCHEME_LABELS.get(r['scaling_type'], r['scaling_type'])}: {summary}" if is_e else None)
+            ax.scatter(x[sel], r["simulated_hz"][sel], s=9, marker=marker, alpha=0.7, color=_colour(r),
+                       label=f"{_scheme_text(r)}: {summary}" if is_e else None)
     ax.set(xscale="log", yscale="log", xlim=(lo, hi), ylim=(lo, hi), xlabel=xlabel, ylabel="simulated rate (spikes/s)",
-           title=f"{STATE_LABELS[state]}, N = K = {scale:g} (○ E, △ I)")
+           title=f"{STATE_LABELS[state]}, N = {scale:g} (○ E, △ I)")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=6, loc="upper left")
     else:
@@ -243,8 +259,7 @@ def _scatter(ax, results: dict, state: str, scale: float, reference: str, xlabel
 def _stability_panel(ax, results: dict, full_check: dict) -> None:
     names = list(results)
     eig = [results[n]["leading_eigenvalue"][0] for n in names]
-    colours = [SCHEME_COLOURS.get(results[n]["scaling_type"], "0.3") for n in names]
-    ax.barh(range(len(names)), eig, color=colours)
+    ax.barh(range(len(names)), eig, color=[_colour(results[n]) for n in names])
     ax.axvline(1.0, color="k", lw=0.8, ls="--")
     ax.axvline(full_check["leading_eigenvalue"].real, color="0.5", lw=0.8)
     ax.set_yticks(range(len(names)), [_label(results[n]) for n in names], fontsize=6)
@@ -265,7 +280,7 @@ def _weighted_rates_panel(ax, results: dict, reference: dict | None) -> None:
     ax.barh(y + 0.2, [results[n]["own_theory_neuron_weighted_rate_hz"] for n in names], height=0.4,
             color="0.7", label="down-scaled theory")
     ax.barh(y - 0.2, [results[n]["neuron_weighted_rate_hz"] for n in names], height=0.4,
-            color=[SCHEME_COLOURS.get(results[n]["scaling_type"], "0.3") for n in names], label="simulated")
+            color=[_colour(results[n]) for n in names], label="simulated")
     ax.scatter([results[n]["full_scale_neuron_weighted_rate_hz"] for n in names], y, marker="|", s=120, color="k",
                zorder=3, label="full-scale theory")
     ax.set_yticks(y, [_label(results[n]) for n in names], fontsize=6)
@@ -305,7 +320,7 @@ def _distribution_panel(ax, results: dict, shipped: dict | None, measure: str) -
     for r in results.values():
         boxes.append(r["sample_arrays"][measure])
         labels.append(_label(r).replace("\n", ", "))
-        colours.append(SCHEME_COLOURS.get(r["scaling_type"], "0.3"))
+        colours.append(_colour(r))
     shown = [i for i, b in enumerate(boxes) if b.size]
     parts = ax.boxplot([boxes[i] for i in shown], orientation="horizontal", showfliers=False, patch_artist=True, widths=0.6)
     for patch, i in zip(parts["boxes"], shown):
@@ -345,7 +360,7 @@ def build(out_dir: Path, inputs: common.FigureInputs) -> common.FigureResult:
     statistics = inputs.chi_scan(analysis.CHI_SCAN_MAIN_FOLDER)
     shipped = statistics["samples"] if statistics is not None else None
     runs = {}
-    for name in RUN_NAMES:
+    for name in RUNS:
         state = name.split("_", 1)[0]
         run, own, check = inputs.run(name), inputs.theory(name), _stability(inputs, name)
         if run is None:
@@ -361,6 +376,7 @@ def build(out_dir: Path, inputs: common.FigureInputs) -> common.FigureResult:
     full_rates = {state: np.asarray(t.rates_hz, dtype=float) for state, t in full_theories.items()}
     simulation_reference = full_scale_simulation_reference(statistics, full_rates["ground"], full_neurons)
     results = {name: comparison(run, own, check, full_rates[state], full_neurons, state, shipped)
+               | {"profile_run": name in PROFILE_RUN_NAMES}
                for name, (run, own, check, state) in runs.items()}
 
     scales = sorted({r["n_scaling"] for r in results.values()}, reverse=True)

@@ -206,7 +206,8 @@ def downscaling_table(sidecar: dict) -> Table:
     for r in sorted(runs, key=lambda r: (r.get("chi", 1.0), r["scaling_type"], -r["n_scaling"])):
         residual = r["mean_field_max_relative_residual"]
         ks = r.get("area_samples", {})
-        rows.append([f"χ = {r.get('chi', 1.0):g}", r["scaling_type"], f"N = {r['n_scaling']:g}, K = {r['k_scaling']:g}",
+        scheme = r["scaling_type"] + (" (this profile's run)" if r.get("profile_run") else "")
+        rows.append([f"χ = {r.get('chi', 1.0):g}", scheme, f"N = {r['n_scaling']:g}, K = {r['k_scaling']:.3g}",
                      f"{r['neuron_weighted_rate_hz']:.3g}", f"{r['rate_ratio']:.3g}",
                      f"{r['pearson_r_log_rates']:.2f}", f"{residual:.2%}" if residual < 10 else f"{residual:.2g}",
                      f"{r['leading_eigenvalue'][0]:.2f} ({'stable' if r['stable'] else 'unstable'})",

@@ -248,10 +248,21 @@ def test_validation_runs_compare_the_schemes_at_k_equal_n_under_any_profile():
 
     laptop = parameters.load_profile("laptop")
     assert laptop["overrides"]["network"]["downscaling"]["k_scaling_rule"] == "smallest_stable"
-    for name, source in figV_downscaling.RUNS.items():
+    for name, source in figV_downscaling.VALIDATION_RUNS.items():
         params = parameters.apply_profile(parameters.resolve(source.experiment), laptop)
         for key, value in source.settings:
             params = parameters.set_dotted(params, key, value)
         down = params["network"]["downscaling"]
         assert down["k_scaling_rule"] == "given" and down["k_scaling"] == down["n_scaling"], name
         assert str(down["n_scaling"]) == name.rsplit("_", 1)[1] and down["scaling_type"] in name
+
+
+def test_validation_compares_the_profiles_own_runs_without_simulating_them_again():
+    """V-DS also compares the pipeline's own ground-state and best-fit runs (at the profile's scale and
+    k): the same sources as the spike-statistics figures, so the task graph runs them once."""
+    from paper_figures import fig04_spike_statistics, fig06_spike_statistics_best_fit, figV_downscaling
+
+    profile_runs = {figV_downscaling.RUNS[name] for name in figV_downscaling.PROFILE_RUN_NAMES}
+    assert profile_runs == set(fig04_spike_statistics.SPEC.runs.values()) | set(
+        fig06_spike_statistics_best_fit.SPEC.runs.values())
+    assert set(figV_downscaling.RUNS) == set(figV_downscaling.RUN_NAMES) | set(figV_downscaling.PROFILE_RUN_NAMES)

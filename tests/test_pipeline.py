@@ -161,7 +161,7 @@ def test_downscaling_validation_figure_compares_with_the_full_scale_theory(pipel
                            chi_scan={family: layout.Layout(tmp_path).chi_scan_file(family)})
     result = figV_downscaling.build(tmp_path, inputs)
     # missing: the other runs and the best fit's full-scale theory
-    assert result.status == "partial" and {m["panel"] for m in result.missing} == set(figV_downscaling.RUN_NAMES) - {
+    assert result.status == "partial" and {m["panel"] for m in result.missing} == set(figV_downscaling.RUNS) - {
         "ground_linear_0.01"} | {"full_best"}
     values = result.values["ground_linear_0.01"]
     # the simulated rate: every spike of the analysis window [500 ms, t_sim) over all neurons (NEST stamps
