@@ -61,19 +61,26 @@ def _apply_settings(params: dict, settings: list[str] | None) -> dict:
     return params
 
 
+def _scale_overrides(args) -> dict:
+    """The ``network.downscaling`` overrides of ``--scale`` / ``--n-scaling`` / ``--k-scaling``; an
+    indegree scale typed on the command line is used as given, whatever the profile's rule."""
+    if getattr(args, "scale", None) is not None:
+        overrides = {"n_scaling": args.scale, "k_scaling": args.scale}
+    else:
+        overrides = {key: value for key in ("n_scaling", "k_scaling")
+                     if (value := getattr(args, key, None)) is not None}
+    if "k_scaling" in overrides:
+        overrides["k_scaling_rule"] = "given"
+    return overrides
+
+
 def _network_params(args) -> list[tuple[str, dict]]:
     from . import parameters
 
     members = parameters.scan_members(args.experiment) if args.experiment else [("defaults", parameters.resolve())]
     profile = parameters.load_profile(args.profile) if args.profile else None
     members = [(label, parameters.apply_profile(params, profile)) for label, params in members]
-    if args.scale is not None:
-        overrides = {"n_scaling": args.scale, "k_scaling": args.scale}
-    else:
-        overrides = {key: value for key, value in (("n_scaling", args.n_scaling), ("k_scaling", args.k_scaling))
-                     if value is not None}
-    if "k_scaling" in overrides:  # an indegree scale given on the command line is used as given
-        overrides["k_scaling_rule"] = "given"
+    overrides = _scale_overrides(args)
     return [(label, _apply_settings(parameters.merge(params, {"network": {"downscaling": overrides}}), args.set))
             for label, params in members]
 
@@ -392,14 +399,12 @@ def _cmd_chi_scan(args) -> int:
 
 def _cmd_plan(args) -> int:
     """Print the plan of a run: nodes, processes, threads, memory per node and expected time."""
-    from . import simulation
+    from . import parameters, simulation
 
     label, params = _experiment_params(args.experiment, args, "plan")
     profile = _profile(args)
     if args.scale is not None:
-        params = _apply_settings(params, [f"network.downscaling.n_scaling={args.scale}",
-                                          f"network.downscaling.k_scaling={args.scale}",
-                                          "network.downscaling.k_scaling_rule=given"])
+        params = parameters.merge(params, {"network": {"downscaling": _scale_overrides(args)}})
     if args.t_sim is not None:
         params = _apply_settings(params, [f"simulation.t_sim_ms={args.t_sim}"])
     processes = args.processes or (profile["processes"] if profile else 1)
