@@ -4,7 +4,7 @@ Built from the figure modules' declarations (``SPEC`` in each module of ``paper_
 network, simulation, analysis, mean-field result, spike-journey comparison and chi-scan statistic
 a figure reads becomes one task (shared between figures), placed where :mod:`humam.layout` says.
 doit alone decides what is stale: each task depends on its inputs and on the code of its stage
-(:mod:`humam.pipeline`), and its action always rewrites its targets (``--force``). A simulation
+(:mod:`humam.stage_code`), and its action always rewrites its targets (``--force``). A simulation
 depends on the *content* of its network (its digest), so a code change that rebuilds a network
 without changing it simulates nothing again. Simulations are not removed by ``doit clean``.
 
@@ -20,7 +20,7 @@ from doit import get_var
 from doit.tools import config_changed, result_dep
 
 import paper_figures
-from humam import layout, network_file, parameters, pipeline
+from humam import layout, network_file, parameters, stage_code
 from humam.errors import HumamError
 from humam.resources import experiments_dir
 from paper_figures import common, report
@@ -186,7 +186,7 @@ def _network_task(source: common.Source) -> str:
 
 
 def _stage_sources(stage: str) -> list[str]:
-    return _sources(*pipeline.stage_sources(stage))
+    return _sources(*stage_code.stage_sources(stage))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,9 +318,9 @@ def _figure_sources(module: str, spec: common.FigureSpec) -> list[str]:
     """The figure module's code (and what it imports), and the code of the readers of the kinds of
     input it declares."""
     readers = [common.READER_MODULES[kind] for kind, names in spec.input_names().items() if names]
-    return _sources(*pipeline.code_dependencies(
+    return _sources(*stage_code.code_dependencies(
         f"paper_figures.{module}", *readers, roots={"paper_figures": Path("paper_figures").resolve(),
-                                                    "humam": pipeline.PACKAGE_DIR}))
+                                                    "humam": stage_code.PACKAGE_DIR}))
 
 
 def task_figure():

@@ -31,7 +31,7 @@ from matplotlib.lines import Line2D
 from humam import tables
 from humam.analysis import journey
 from humam.analysis.journey import PERTURBED_POPULATION, WINDOW_MS, distance_order
-from humam.network_file import PERTURBATION_DELAY_MS
+from humam.network import PERTURBATION_DELAY_MS
 
 from . import common, style
 

@@ -117,7 +117,7 @@ def figures_table(entries: list[dict]) -> Table:
 
 
 def network_table(net) -> Table:
-    from humam.network_file import summary
+    from humam.network import summary
 
     got = summary(net)
     rows = [[key.replace("_", " "), _fmt(got[key]), _fmt(ref), "yes" if got[key] == ref else "**no**"]

@@ -63,7 +63,7 @@ def synthetic_inputs():
     """Factory of small synthetic (cytoarchitecture, connectome) stand-ins with the real shapes.
 
     ``synthetic_inputs(seed=0, empty=(...))`` returns objects with the attributes that
-    :func:`humam.network.assemble_network` reads; ``empty`` lists population indices with 0 neurons.
+    :func:`humam.build.assemble_network` reads; ``empty`` lists population indices with 0 neurons.
     """
     from types import SimpleNamespace
 

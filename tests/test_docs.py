@@ -76,9 +76,9 @@ def test_the_package_has_citation_and_changelog():
 def test_no_import_cycle_between_the_modules_of_the_package():
     """The stages import only what comes before them (docs/pipeline.md): the module graph of
     ``src/humam`` (every import, also inside functions) has no cycle."""
-    from humam import pipeline
+    from humam import stage_code
 
-    package = pipeline.PACKAGE_DIR
+    package = stage_code.PACKAGE_DIR
     modules = {}
     for path in package.rglob("*.py"):
         parts = path.relative_to(package.parent).with_suffix("").parts
@@ -86,7 +86,7 @@ def test_no_import_cycle_between_the_modules_of_the_package():
         modules[name] = path
     graph = {}
     for name, path in modules.items():
-        imported = pipeline._imported_modules(path, name)
+        imported = stage_code._imported_modules(path, name)
         # a package's own __init__ importing its submodules is not a cycle of stages
         graph[name] = {m for m in imported if m in modules and m != name and not m.startswith(name + ".")
                        and not name.startswith(m + ".")}

@@ -8,7 +8,7 @@ import pytest
 
 from humam import downscaling as ds
 from humam import build, tables
-from humam import network as nw
+from humam import full_scale as nw
 from humam.errors import ParameterError
 
 E = tables.POPULATION_IS_EXCITATORY

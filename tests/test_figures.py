@@ -193,7 +193,7 @@ def test_indegree_matrix_hand_case():
 
 #: What a figure module must not use: NEST, the network construction, the simulation, and the
 #: computations of the analysis and theory stages (it reads their outputs instead).
-FORBIDDEN_MODULES = ("nest", "humam.build", "humam.network", "humam.downscaling", "humam.cytoarchitecture",
+FORBIDDEN_MODULES = ("nest", "humam.build", "humam.full_scale", "humam.downscaling", "humam.cytoarchitecture",
                      "humam.connectivity", "humam.simulation", "humam.spikefile")
 FORBIDDEN_CALLS = ("build_network", "assemble_network", "theory_rates", "stability", "jacobian", "network_stability",
                    "analyse_run", "analyse_spike_trains", "read_spike_trains", "compare_runs", "chi_scan_statistics",

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from humam import build, network_file, tables
-from humam import network as nw
+from humam import build, network, network_file, tables
+from humam import full_scale as nw
 from humam.errors import ParameterError
 
 E = tables.POPULATION_IS_EXCITATORY
@@ -297,7 +297,7 @@ def test_normal_delay_option(synthetic_inputs, default_network_params):
 def assert_networks_equal(a, b):
     from dataclasses import fields
 
-    for item in fields(network_file.Network):
+    for item in fields(network.Network):
         x, y = getattr(a, item.name), getattr(b, item.name)
         _assert_equal(item.name, x, y)
 
@@ -416,7 +416,7 @@ slow = pytest.mark.slow
 
 @slow
 def test_published_sizes(network_default):
-    s = network_file.summary(network_default)
+    s = network.summary(network_default)
     assert s["neurons"] == 3_468_839 and s["populations_nonempty"] == 254
     assert s["synapses_internal"] == 42_778_075_138
     assert s["synapses_external"] == 18_025_524_840

@@ -88,7 +88,7 @@ def test_second_run_does_nothing(tiny):
 
 
 def test_network_code_that_leaves_the_network_unchanged_reruns_nothing_downstream(tiny):
-    tiny.edit("src/humam/network.py", '"""Network parameters', '# the same network\n"""Network parameters')
+    tiny.edit("src/humam/full_scale.py", '"""Network parameters', '# the same network\n"""Network parameters')
     tiny.edit("paper_figures/fig03_connectome_statistics.py", 'TITLE = "Connectome statistics"',
               'TITLE = "Connectome statistics of the full-scale network"')
     ran = tiny.executed(*FIGURES)
@@ -135,7 +135,7 @@ def test_doubled_weights_and_a_change_to_every_source_file_rerun_every_task_and_
 
     record = next(p for p in tiny.targets()["simulate:ground_state"] if p.name == "run.json")
     recorded = json.loads(record.read_text())["network_digest"]
-    tiny.edit("src/humam/network.py", "    weights_pA = base_weights_pA(neuron_params,",
+    tiny.edit("src/humam/full_scale.py", "    weights_pA = base_weights_pA(neuron_params,",
               "    weights_pA = 2.0 * base_weights_pA(neuron_params,")
     sources = sorted((tiny.repo / "src" / "humam").rglob("*.py")) + sorted((tiny.repo / "paper_figures").glob("*.py"))
     for path in sources:

@@ -2,7 +2,7 @@
 network → (full-scale rates →) down-scaled network.
 
 Each stage is a module of its own (:mod:`humam.cytoarchitecture`, :mod:`humam.connectivity`,
-:mod:`humam.network`, :mod:`humam.theory`, :mod:`humam.downscaling`); this module is the one place
+:mod:`humam.full_scale`, :mod:`humam.theory`, :mod:`humam.downscaling`); this module is the one place
 where they are put together, so none of them imports another stage that comes after it.
 """
 
@@ -11,9 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import downscaling, parameters
-from .network import full_scale_network, require_section
+from .full_scale import full_scale_network
+from .parameters import require_section
 from .errors import ParameterError
-from .network_file import Network
+from .network import Network
 
 
 def full_scale_theory_rates(full: Network) -> np.ndarray:
@@ -96,7 +97,7 @@ def build_network(params: dict) -> Network:
     """The network defined by the resolved ``network`` parameter section (docs/model.md §3–6, order of §5.8)."""
     from .connectivity import build_connectome
     from .cytoarchitecture import build_cytoarchitecture
-    from .network import check_delay_params
+    from .full_scale import check_delay_params
 
     down = require_section(params, "downscaling")
     downscaling.check_scales(down["n_scaling"], down["k_scaling"], down["scaling_type"])  # fail before the build

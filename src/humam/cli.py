@@ -142,14 +142,14 @@ def _warn_if_unstable(label: str, net, stability: dict) -> None:
 
 def _cmd_network(args) -> int:
     members = _network_params(args)  # validates everything before anything is built or written
-    from . import network_file
+    from . import network, network_file
 
     for label, params in members:
         net, path, digest = _ensure_network(label, params, Path(args.out), args.force)
         if args.summary:
             attrs = network_file.read_network_attrs(path)
             stability = json.loads(attrs["stability"]) if "stability" in attrs else None
-            print(json.dumps({"experiment": label, **network_file.summary(net), "net_hash": path.parent.name,
+            print(json.dumps({"experiment": label, **network.summary(net), "net_hash": path.parent.name,
                               "network_digest": digest, "path": str(path), "stability": stability}))
     return 0
 

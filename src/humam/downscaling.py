@@ -90,8 +90,8 @@ import numpy as np
 
 from . import tables
 from .errors import ParameterError
-from .network import psp_peak_factor
-from .network_file import Network
+from .full_scale import psp_peak_factor
+from .network import Network
 from .tables import POPULATION_IS_EXCITATORY
 
 #: Name of the shipped full-scale rates (``simulated_data/base_theory_rates.pkl``).

@@ -184,6 +184,17 @@ PARAMETER_RANGES: dict[str, Range] = {
 }
 
 
+def require_section(params: dict, *path: str):
+    """The sub-section ``path`` of a resolved ``network`` section (a :class:`ParameterError` naming the
+    dotted key if it is missing)."""
+    node = params
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            raise ParameterError(f"Missing parameter 'network.{'.'.join(path)}'.")
+        node = node[key]
+    return node
+
+
 def parameter_range(dotted: str) -> Range | None:
     """The entry of :data:`PARAMETER_RANGES` for a dotted key (``None`` if it has none)."""
     parts = re.sub(r"\[\d+\]", "[]", dotted).split(".")

@@ -36,7 +36,7 @@ import numpy as np
 from . import layout
 from .errors import HumamError, ParameterError
 from .h5io import atomic_write_text, json_default
-from .network_file import NEURON_PARAMETERS, Network
+from .network import NEURON_PARAMETERS, Network
 from .spikefile import write_spikes
 from .tables import POPULATION_IS_EXCITATORY
 #: Synapse models of the recurrent connections (``simulation.synapse_model``): same dynamics and

@@ -60,7 +60,7 @@ import numpy as np
 from scipy import integrate, special
 
 from . import tables
-from .network_file import Network
+from .network import Network
 from .tables import POPULATION_IS_EXCITATORY
 
 #: zeta(1/2), the Riemann zeta function at 1/2.

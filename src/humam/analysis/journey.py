@@ -51,7 +51,7 @@ def population_graph(synapses, delay_mean_ms):
     from source j to target i iff S_ij > 0, weighted by the mean delay of that projection.
 
     ``synapses`` and ``delay_mean_ms`` are (272, 272) with rows = target, columns = source, as in
-    :class:`humam.network_file.Network`.
+    :class:`humam.network.Network`.
     """
     from scipy import sparse
 
@@ -141,7 +141,7 @@ def pair_difference(st_unperturbed: SpikeTrains, st_perturbed: SpikeTrains, bin_
     """The difference raster of one pair in ``bin_ms`` bins of ``window_ms``, its first difference per
     area and the number of differing bins before ``arrival_ms`` (default: window start + 1 ms, when
     the extra spike reaches p*)."""
-    from ..network_file import PERTURBATION_DELAY_MS
+    from ..network import PERTURBATION_DELAY_MS
 
     if not np.array_equal(st_unperturbed.neuron_numbers, st_perturbed.neuron_numbers):
         raise ParameterError("the two runs simulate different populations: they are not a perturbation pair.")
