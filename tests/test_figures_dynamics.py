@@ -151,7 +151,7 @@ def journey_path(pair, network_file):
 
 def test_f7_journey_of_a_real_pair(pair, journey_path, net):
     from humam.network_file import load_network
-    from humam.spikefile import read_spike_trains
+    from humam.analysis import read_spike_trains
 
     data = journey.read_journey(journey_path)
     folders = {k: pair[f"perturbation_ground_{k}"] for k in ("unperturbed", "perturbed")}

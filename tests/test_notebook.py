@@ -107,7 +107,7 @@ def test_notebook_runs_without_errors_and_draws_every_figure(executed):
 
 
 def test_notebook_numbers_follow_from_the_model(executed):
-    from humam import build, parameters, spikefile
+    from humam import analysis, build, parameters
     from humam.layout import Layout
 
     nb, out = executed
@@ -126,5 +126,5 @@ def test_notebook_numbers_follow_from_the_model(executed):
     assert Path(summary["run_folder"]) == run.path
     record = json.loads(run.record.read_text())
     assert summary["spikes_in_file"] == summary["spikes_in_record"] == record["spikes"]
-    assert spikefile.read_spike_trains(run.spikes).n_spikes == record["spikes"] > 0
+    assert analysis.read_spike_trains(run.spikes).n_spikes == record["spikes"] > 0
     assert record["neurons"] == summary["neurons"]

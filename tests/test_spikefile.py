@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from humam import spikefile, tables
+from humam.analysis import read_spike_trains
 
 N_POP = tables.N_POPULATIONS
 
@@ -96,7 +97,7 @@ def test_own_readers_give_back_the_spikes(known_spikes):
         np.testing.assert_array_equal(raw[label(i)]["timestamps"], times)
         assert raw[label(i)]["size"] == known_spikes["neuron_numbers"][i]
 
-    st = spikefile.read_spike_trains(known_spikes["path"])
+    st = read_spike_trains(known_spikes["path"])
     np.testing.assert_array_equal(st.neuron_numbers, known_spikes["neuron_numbers"])
     assert st.t_sim_ms == 1000.0 and st.n_spikes == sum(ids.size for ids, _ in known_spikes["expected"].values())
     for i, (ids, times) in known_spikes["expected"].items():
@@ -105,14 +106,14 @@ def test_own_readers_give_back_the_spikes(known_spikes):
         np.testing.assert_array_equal(st.neuron[spikes] - st.offsets[i], ids[order])
         np.testing.assert_array_equal(st.times_ms[spikes], times[order])
     # the network's sizes are checked against the file's
-    st_net = spikefile.read_spike_trains(known_spikes["path"], known_spikes["neuron_numbers"])
+    st_net = read_spike_trains(known_spikes["path"], known_spikes["neuron_numbers"])
     np.testing.assert_array_equal(st_net.neuron, st.neuron)
     wrong = known_spikes["neuron_numbers"].copy()
     wrong[100] += 1
     from humam.errors import DataError
 
     with pytest.raises(DataError, match="population sizes differ"):
-        spikefile.read_spike_trains(known_spikes["path"], wrong)
+        read_spike_trains(known_spikes["path"], wrong)
 
 
 def test_a_file_without_spikes_is_valid(tmp_path):
@@ -120,7 +121,7 @@ def test_a_file_without_spikes_is_valid(tmp_path):
     neuron_numbers[5] = 10
     path = tmp_path / "spikes.h5"
     spikefile.write_spikes(path, neuron_numbers, {5: 1}, np.zeros(0), np.zeros(0), 100.0, {})
-    st = spikefile.read_spike_trains(path)
+    st = read_spike_trains(path)
     assert st.n_spikes == 0 and st.neuron_numbers[5] == 10
     libsonata = pytest.importorskip("libsonata")
     population = libsonata.SpikeReader(str(path))[label(5)]

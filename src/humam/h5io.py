@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import json
 import os
 import re
 import time
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 from .errors import FileFormatError, OutputError
@@ -205,9 +207,6 @@ def atomic_h5(path: str | Path, file_type: str, format_version: int, attrs: dict
     is then a clean OutputError); files too large to hold twice in memory (spike files of large
     runs) pass ``expected_bytes`` instead, are checked against the free space and written directly.
     """
-    import io
-
-    import h5py
 
     path = Path(path)
     attrs = dict(attrs or {})
@@ -251,8 +250,6 @@ def open_h5(path: str | Path, file_type: str, format_version: int, fix: str = DE
     not HDF5 (e.g. a text file or empty), truncated or corrupt, a foreign HDF5 file, a humam file of
     another kind, or of another format version.
     """
-    import h5py
-
     path = Path(path)
     kind = file_type.rsplit(".", 1)[-1]
 
@@ -327,8 +324,6 @@ def write_tree(group, tree: dict) -> None:
     """Write a nested dict into an HDF5 group: dicts become groups, None an empty dataset marked
     ``none``, strings and string arrays variable-length strings, arrays above 4,096 elements
     gzip-compressed datasets."""
-    import h5py
-
     for key, value in tree.items():
         if isinstance(value, dict):
             write_tree(group.create_group(key), value)
@@ -347,8 +342,6 @@ def write_tree(group, tree: dict) -> None:
 
 def read_tree(group) -> dict:
     """The nested dict written by :func:`write_tree` (scalars as Python numbers, strings as str)."""
-    import h5py
-
     tree = {}
     for key, item in group.items():
         if isinstance(item, h5py.Group):

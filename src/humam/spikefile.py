@@ -1,4 +1,5 @@
-"""The spike file ``spikes.h5``: its writer (used by :mod:`humam.simulation`) and its readers.
+"""The spike file ``spikes.h5``: its writer (used by :mod:`humam.simulation`) and its readers (per
+population label; the in-memory spike table is read by :func:`humam.analysis.read_spike_trains`).
 
 The file follows the SONATA spike-file format:
 
@@ -21,10 +22,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import h5py
 import numpy as np
 
 from . import tables
 from .errors import DataError
+from .h5io import atomic_h5, open_h5
 
 SPIKES_FILE_TYPE = "humam.spikes"
 #: 2: SONATA root attributes, uint64 node ids, ``sorting`` enum per population, no compression.
@@ -42,7 +45,8 @@ def population_label(area: str, layer: str, population: str) -> str:
     return f"{area}_{_LAYER_LABELS[layer]}{population}"
 
 
-def _population_label_index() -> dict[str, int]:
+def population_label_index() -> dict[str, int]:
+    """Canonical population index of each population label of the file."""
     return {population_label(*key): i for i, key in enumerate(tables.POPULATIONS)}
 
 
@@ -55,10 +59,6 @@ def write_spikes(path: str | Path, neuron_numbers: np.ndarray, first_ids: dict[i
     ``senders`` and ``times`` (ms) are the recorded spikes in any order, ``attrs`` further root
     attributes (non-scalars as JSON).
     """
-    import h5py
-
-    from .h5io import atomic_h5
-
     senders = np.asarray(senders, dtype=np.int64)
     times = np.asarray(times, dtype=np.float64)
     order = np.lexsort((senders, times))
@@ -87,67 +87,21 @@ def write_spikes(path: str | Path, neuron_numbers: np.ndarray, first_ids: dict[i
             timestamps.attrs["units"] = "ms"
 
 
-_FIX = "simulate the run again ('humam simulate ... --force' or the doit task simulate)"
+SPIKES_FIX = "simulate the run again ('humam simulate ... --force' or the doit task simulate)"
+
+
+def read_spike_file(path: str | Path) -> tuple[float, dict[str, dict]]:
+    """The simulated time (ms) and the spikes per population label of a ``spikes.h5``:
+    ``(t_sim_ms, {label: {"node_ids", "timestamps", **attributes}})``; :class:`DataError` for a file
+    without them."""
+    with open_h5(path, SPIKES_FILE_TYPE, SPIKES_FORMAT_VERSION, fix=SPIKES_FIX) as f:
+        if "spikes" not in f or "t_sim_ms" not in f.attrs:
+            raise DataError(f"{path} is not a humam spikes file (no /spikes group or t_sim_ms attribute).")
+        groups = {label: {**dict(group.attrs), "node_ids": group["node_ids"][()], "timestamps": group["timestamps"][()]}
+                  for label, group in f["spikes"].items()}
+        return float(f.attrs["t_sim_ms"]), groups
 
 
 def read_spikes(path: str | Path) -> dict[str, dict]:
     """Spikes per population label: ``{label: {"node_ids", "timestamps", **attributes}}``."""
-    from .h5io import open_h5
-
-    result = {}
-    with open_h5(path, SPIKES_FILE_TYPE, SPIKES_FORMAT_VERSION, fix=_FIX) as f:
-        for label, group in f["spikes"].items():
-            result[label] = {**dict(group.attrs), "node_ids": group["node_ids"][()], "timestamps": group["timestamps"][()]}
-    return result
-
-
-def read_spike_trains(path: str | Path, neuron_numbers=None):
-    """Read a ``spikes.h5`` written by :func:`write_spikes` as a :class:`~humam.analysis.SpikeTrains`.
-
-    ``neuron_numbers`` (272,) defaults to the ``size`` attributes of the file; when given (from the
-    network), it is checked against them.
-    """
-    from .analysis.spike_trains import SpikeTrains, stable_argsort
-    from .h5io import open_h5
-
-    label_index = _population_label_index()
-    parts = []
-    sizes = np.zeros(tables.N_POPULATIONS, dtype=np.int64)
-    with open_h5(path, SPIKES_FILE_TYPE, SPIKES_FORMAT_VERSION, fix=_FIX) as h5:
-        if "spikes" not in h5 or "t_sim_ms" not in h5.attrs:
-            raise DataError(f"{path} is not a humam spikes file (no /spikes group or t_sim_ms attribute).")
-        t_sim = float(h5.attrs["t_sim_ms"])
-        for label, group in h5["spikes"].items():
-            if label not in label_index:
-                raise DataError(f"{path}: unknown population group '{label}'.")
-            index = label_index[label]
-            sizes[index] = int(group.attrs["size"])
-            parts.append((index, group["node_ids"][()].astype(np.int64), group["timestamps"][()]))
-    if neuron_numbers is None:
-        neuron_numbers = sizes
-    else:
-        neuron_numbers = np.asarray(neuron_numbers, dtype=np.int64)
-        bad = np.flatnonzero((sizes > 0) & (neuron_numbers != sizes))
-        if bad.size:
-            raise DataError(
-                f"{path} does not belong to this network: population sizes differ, e.g. "
-                f"{'/'.join(tables.POPULATIONS[bad[0]])} has {sizes[bad[0]]} neurons in the spike file and "
-                f"{neuron_numbers[bad[0]]} in the network."
-            )
-    parts.sort(key=lambda part: part[0])  # canonical population order = global id order
-    offsets = np.concatenate(([0], np.cumsum(neuron_numbers)))
-    neurons, times = [], []
-    for index, ids, ts in parts:
-        if ids.size == 0:
-            continue
-        if ids.max() >= neuron_numbers[index]:
-            raise DataError(f"{path}: population {'/'.join(tables.POPULATIONS[index])} has a node id beyond its size.")
-        if np.all(ts[1:] >= ts[:-1]):  # the file's order (time, then id): a stable sort by id suffices
-            order = stable_argsort(ids)
-        else:
-            order = np.lexsort((ts, ids))
-        neurons.append(ids[order] + offsets[index])
-        times.append(ts[order])
-    return SpikeTrains(neuron_numbers=neuron_numbers, t_sim_ms=t_sim,
-                       neuron=np.concatenate(neurons) if neurons else np.zeros(0, dtype=np.int64),
-                       times_ms=np.concatenate(times).astype(np.float64) if times else np.zeros(0))
+    return read_spike_file(path)[1]

@@ -6,13 +6,13 @@ come from ``np.bincount`` / ``np.diff`` over that table, never from a loop over 
 readers (:func:`read_spike_trains`, :func:`analyse_run`, :func:`read_analysis`, :func:`load_chi_scan`)
 are thin wrappers around them.
 
-Modules: :mod:`.spike_trains` (the spike table), :mod:`.statistics` (rates, CV ISI, LvR, correlation
+Modules: :mod:`.spike_trains` (the spike table and its reader), :mod:`.statistics` (rates, CV ISI, LvR, correlation
 coefficients, histograms, raster samples, KS rate similarity), :mod:`.currents` (synaptic currents),
 :mod:`.bold` (Balloon–Windkessel), :mod:`.fc` (functional connectivity and the comparison with the
 experimental FC), :mod:`.hierarchy` (temporal hierarchy of the areas from their rates),
 :mod:`.chi_scan` (the shipped χ-scan statistics and their file), :mod:`.journey` (the spike journey
 of a perturbation pair and its file) and :mod:`.run` (the analysis of one run and
-``analysis.h5``). The spike file is read by :mod:`humam.spikefile`. The parameters are
+``analysis.h5``). The spike file format is :mod:`humam.spikefile`'s. The parameters are
 the ``analysis`` section of ``defaults.yaml``.
 
 Conventions (docs/model.md §8.1, docs/quirks.md Q14–Q19):
@@ -33,7 +33,6 @@ NEST stamps spikes at the end of a time step, so spikes at exactly t_sim occur. 
 into bin floor((t - t0) / width + 1e-9), so that grid times on a bin edge stay in their bin.
 """
 
-from ..spikefile import read_spike_trains
 from .bold import balloon_windkessel, bold_signals, bold_steady_state, interpolate_linear_extrapolate
 from .chi_scan import (
     CHI_SCAN_FOLDERS,
@@ -79,7 +78,7 @@ from .run import (
     resolve_params,
     write_analysis,
 )
-from .spike_trains import SpikeTrains, spike_trains_from_arrays
+from .spike_trains import SpikeTrains, read_spike_trains, spike_trains_from_arrays
 from .statistics import (
     area_mean_rates,
     bin_index,

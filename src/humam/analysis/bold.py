@@ -5,12 +5,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.integrate import solve_ivp
+
+from ..parameters import load_defaults
 
 
 def _bold_params(params: dict | None) -> dict:
     """The Balloon–Windkessel constants: ``analysis.bold`` of the defaults overridden by ``params``."""
-    from ..parameters import load_defaults
-
     return {**load_defaults()["analysis"]["bold"], **(params or {})}
 
 
@@ -23,8 +24,6 @@ def balloon_windkessel(rate_hz: np.ndarray, sample_dt_s: float, t_end_s: float, 
     with SciPy's ``solve_ivp`` (RK45, default tolerances) and returns (t, bold, y) at the solver's
     points, BOLD = V0 (k1 (1 - q) + k2 (1 - q/v) + k3 (1 - v)) with k1 = 7ρ, k2 = 2, k3 = 2ρ - 0.2.
     """
-    from scipy.integrate import solve_ivp
-
     p = _bold_params(params)
     eps, kappa, gamma, tau, alpha, rho = (float(p[k]) for k in ("epsilon", "kappa", "gamma", "tau", "alpha", "rho"))
     z = np.asarray(rate_hz, dtype=float)

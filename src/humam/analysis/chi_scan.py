@@ -8,9 +8,12 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from .. import tables
-from ..errors import ParameterError
+from .. import data, provenance, tables
+from ..errors import DataError, ParameterError
+from ..h5io import atomic_h5, attribute_value, open_h5, read_tree, write_tree
+from . import fc
 from .spike_trains import SpikeTrains
 from .statistics import interval_statistics, ks_similarity
 
@@ -35,8 +38,6 @@ def chi_scan_name(folder: str) -> str:
 
 
 def _scan_file(folder: str, filename: str) -> Path:
-    from .. import data
-
     return data.data_path(f"simulated_data/{_SCAN_PREFIX}{chi_scan_name(folder)}/{filename}")
 
 
@@ -54,8 +55,6 @@ def load_chi_scan(folder: str):
     ``rmse_similarity_rh`` (``df_corr_*_use_corrcoeff_False``: exp(-RMSE/RMS(exp))). Missing entries
     are NaN.
     """
-    import pandas as pd
-
     columns: dict[str, pd.Series] = {}
     run_ids = json.loads(_scan_file(folder, "path_to_chi.json").read_text())
     columns["run_id"] = pd.Series({float(k): v for k, v in run_ids.items()}, dtype=object)
@@ -86,6 +85,8 @@ CHI_SCAN_MAIN_FOLDER = "lichtman_chii2_different_seed"
 #: Area and windows of the shipped χ-scan samples (docs/model.md §8.13): five 2 s windows over [2.5, 12.5) s.
 CHI_SCAN_SAMPLE_AREA = "caudalanteriorcingulate"
 CHI_SCAN_SAMPLE_WINDOWS = 5
+CHI_SCAN_SAMPLE_TRANSIENT_MS = 2500.0
+CHI_SCAN_SAMPLE_WINDOW_MS = 2000.0
 
 
 def area_mean_rate_from_samples(rate_samples_hz: np.ndarray, n_neurons: int,
@@ -108,8 +109,6 @@ def area_mean_rate_from_samples(rate_samples_hz: np.ndarray, n_neurons: int,
 def load_chi_scan_fc(folder: str, sample: str):
     """Simulated synaptic-current FC (34 x 34 DataFrame, alphabetical) of the "groundstate" or
     "bestfit" run of a χ-scan folder."""
-    import pandas as pd
-
     if sample not in ("groundstate", "bestfit"):
         raise ParameterError(f"sample must be 'groundstate' or 'bestfit', got {sample!r}.")
     return pd.read_csv(_scan_file(folder, f"simulated_fc_{sample}.csv"), index_col=0)
@@ -123,8 +122,6 @@ def recompute_chi_scan_ks(folder: str):
     the values agree exactly; CV and LvR differ by 0.01–0.03 because the shipped values come from
     samples with a different spike-count rule (docs/quirks.md Q19), and the shipped ones are authoritative.
     """
-    import pandas as pd
-
     scan = load_chi_scan(folder)
     samples = load_chi_scan_samples(folder)
     chis = CHI_SCAN_FOLDERS[chi_scan_name(folder)]
@@ -141,8 +138,9 @@ def recompute_chi_scan_ks(folder: str):
     return pd.DataFrame(rows).set_index(["measure", "sample"])
 
 
-def chi_scan_samples_from_spikes(st: SpikeTrains, area: str = CHI_SCAN_SAMPLE_AREA, transient_ms: float = 2500.0,
-                                 window_ms: float = 2000.0, R_ms: float = 2.0) -> dict[str, np.ndarray]:
+def chi_scan_samples_from_spikes(st: SpikeTrains, area: str = CHI_SCAN_SAMPLE_AREA,
+                                 transient_ms: float = CHI_SCAN_SAMPLE_TRANSIENT_MS,
+                                 window_ms: float = CHI_SCAN_SAMPLE_WINDOW_MS, R_ms: float = 2.0) -> dict[str, np.ndarray]:
     """The §8.13 samples of one simulated run, pooled over windows: per present neuron of ``area`` and
     per ``window_ms`` window after ``transient_ms`` (as many whole windows as fit into t_sim), the rate
     count / window kept if >= 0.5 spikes/s, and CV and LvR of the trains with **more than** 10 spikes
@@ -199,9 +197,6 @@ def experimental_fc_comparison(simulated_fc: dict[str, np.ndarray], experimental
     docs/model.md §8.11) to each simulated FC of ``simulated_fc`` ({sample: 34 x 34}, alphabetical), per
     hemisphere. ``experimental`` (from :func:`humam.analysis.fc.load_experimental_fc`) is loaded when
     None; when it cannot be had the result is ``{"available": False, "reason": ...}``."""
-    from ..errors import DataError
-    from . import fc
-
     if experimental is None:
         try:
             experimental = fc.load_experimental_fc()
@@ -232,8 +227,6 @@ def chi_scan_statistics(family: str, experimental: dict | None = None) -> dict:
       when the optional fMRI array cannot be had; ``experimental`` may give it);
     * ``inputs``: ``path`` and ``sha256`` of every shipped file read.
     """
-    from .. import data
-
     name = chi_scan_name(family)
     scan = load_chi_scan(name)
     samples = load_chi_scan_samples(name)
@@ -261,10 +254,6 @@ _STATISTICS_FIX = "compute it again: 'humam chi-scan FAMILY --force' (or the doi
 def write_chi_scan_statistics(statistics: dict, path: str | Path, attrs: dict | None = None) -> Path:
     """Write ``statistics`` of :func:`chi_scan_statistics` to one HDF5 file, atomically; nested dicts
     become groups. File attributes: file type, format version, ``family``, provenance and ``attrs``."""
-    from .. import provenance
-    from ..h5io import atomic_h5, attribute_value
-    from ..h5io import write_tree
-
     clash = sorted(set(attrs or {}) & {"provenance", "family"})
     if clash:
         raise ValueError(f"attribute name {clash[0]!r} is reserved by the chi-scan statistics file format")
@@ -278,16 +267,11 @@ def write_chi_scan_statistics(statistics: dict, path: str | Path, attrs: dict | 
 def read_chi_scan_statistics(path: str | Path) -> dict:
     """Read a file written by :func:`write_chi_scan_statistics` (the tree of
     :func:`chi_scan_statistics`)."""
-    from ..h5io import open_h5
-    from ..h5io import read_tree
-
     with open_h5(path, STATISTICS_FILE_TYPE, STATISTICS_FORMAT_VERSION, fix=_STATISTICS_FIX) as h5:
         return read_tree(h5)
 
 
 def read_chi_scan_statistics_attrs(path: str | Path) -> dict:
     """The file attributes of a chi-scan statistics file."""
-    from ..h5io import open_h5
-
     with open_h5(path, STATISTICS_FILE_TYPE, STATISTICS_FORMAT_VERSION, fix=_STATISTICS_FIX) as h5:
         return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in h5.attrs.items()}

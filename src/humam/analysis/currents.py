@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import tables
+from ..tables import POPULATION_IS_EXCITATORY
 
 
 def current_kernel(tau_ms: float, dt_ms: float = 0.1, samples: int = 400) -> np.ndarray:
@@ -55,7 +56,5 @@ def causal_convolve(signals: np.ndarray, kernel: np.ndarray) -> np.ndarray:
 
 def source_tau_syn_ms(net) -> np.ndarray:
     """(272,) synaptic time constant of each source population: τ_syn,ex for E, τ_syn,in for I."""
-    from ..tables import POPULATION_IS_EXCITATORY
-
     p = net.neuron_params
     return np.where(POPULATION_IS_EXCITATORY, p["tau_syn_ex_ms"], p["tau_syn_in_ms"])

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import tables
+from .. import data, tables
 from ..errors import DataError
 
 #: Optional 7T resting-state fMRI array and its ROI list (registry paths).
@@ -89,8 +89,6 @@ def experimental_fc(bold: np.ndarray, roi_names: list[str]) -> dict[str, np.ndar
 
 def load_experimental_fc() -> dict[str, np.ndarray]:
     """Experimental FC from the optional fMRI array; raises OptionalDataMissing when it is absent."""
-    from .. import data
-
     path = data.data_path(FMRI_ARRAY)
     roi_names = data.data_path(FMRI_ROIS).read_text().splitlines()
     try:

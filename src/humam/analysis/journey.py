@@ -25,10 +25,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
 
-from .. import tables
+from .. import layout, network_file, provenance, run_record, tables
 from ..errors import ParameterError
-from .spike_trains import SpikeTrains
+from ..h5io import atomic_h5, attribute_value, open_h5, read_tree, write_tree
+from ..network import PERTURBATION_DELAY_MS
+from ..run_record import run_parameters
+from .spike_trains import SpikeTrains, read_spike_trains
 from .statistics import population_counts
 
 FILE_TYPE = "humam.journey"
@@ -53,8 +58,6 @@ def population_graph(synapses, delay_mean_ms):
     ``synapses`` and ``delay_mean_ms`` are (272, 272) with rows = target, columns = source, as in
     :class:`humam.network.Network`.
     """
-    from scipy import sparse
-
     synapses = np.asarray(synapses)
     delay = np.asarray(delay_mean_ms, dtype=float)
     target, source = np.nonzero(synapses > 0)
@@ -70,8 +73,6 @@ def graph_distances(net, source=PERTURBED_POPULATION) -> dict[str, Any]:
     populations), the ``source_index``, ``nonempty`` and ``reachable`` masks (non-empty and
     finite distance) and the number of edges ``n_edges``.
     """
-    from scipy.sparse import csgraph
-
     graph = population_graph(net.synapses, net.delay_mean_ms)
     index = tables.population_index(*source)
     hops = csgraph.shortest_path(graph, method="D", directed=True, unweighted=True, indices=index)
@@ -141,8 +142,6 @@ def pair_difference(st_unperturbed: SpikeTrains, st_perturbed: SpikeTrains, bin_
     """The difference raster of one pair in ``bin_ms`` bins of ``window_ms``, its first difference per
     area and the number of differing bins before ``arrival_ms`` (default: window start + 1 ms, when
     the extra spike reaches p*)."""
-    from ..network import PERTURBATION_DELAY_MS
-
     if not np.array_equal(st_unperturbed.neuron_numbers, st_perturbed.neuron_numbers):
         raise ParameterError("the two runs simulate different populations: they are not a perturbation pair.")
     raster = difference_raster(window_counts(st_unperturbed, window_ms, bin_ms),
@@ -163,14 +162,10 @@ def bin_key(bin_ms: float) -> str:
 
 
 def _perturbation_times(record: dict) -> list[float]:
-    from ..run_record import run_parameters
-
     return [float(p["time_ms"]) for p in run_parameters(record)["network"].get("perturbation") or []]
 
 
 def _run_descriptor(folder: Path, record: dict, net) -> dict[str, Any]:
-    from ..run_record import run_parameters
-
     return {"folder": str(folder), "experiment": str(record.get("experiment", "")),
             "net_hash": str(record.get("net_hash", "")), "sim_hash": str(record.get("sim_hash", folder.name)),
             "network_digest": str(record.get("network_digest", "")), "seed": int(record.get("seed", -1)),
@@ -200,9 +195,6 @@ def compare_runs(unperturbed_folder, perturbed_folder, network_path, window_ms=W
     * ``runs``: ``unperturbed`` and ``perturbed`` descriptors (folder, experiment, hashes, network digest,
       seed, scale of the simulated network, t_sim_ms, ``perturbation_times_ms``).
     """
-    from .. import layout, network_file, run_record
-    from ..spikefile import read_spike_trains
-
     folders = {"unperturbed": layout.RunFolder(Path(unperturbed_folder)),
                "perturbed": layout.RunFolder(Path(perturbed_folder))}
     records, trains, networks = {}, {}, {}
@@ -252,10 +244,6 @@ def write_journey(result: dict, path: str | Path, attrs: dict | None = None) -> 
     """Write ``result`` of :func:`compare_runs` to one HDF5 file, atomically; nested dicts become
     groups. File attributes: file type, format version, provenance and ``attrs`` (non-scalar values
     as JSON)."""
-    from .. import provenance
-    from ..h5io import atomic_h5, attribute_value
-    from ..h5io import write_tree
-
     if "provenance" in (attrs or {}):
         raise ValueError("attribute name 'provenance' is reserved by the journey file format")
     file_attrs = {"provenance": json.dumps(provenance.record(), sort_keys=True),
@@ -268,9 +256,6 @@ def write_journey(result: dict, path: str | Path, attrs: dict | None = None) -> 
 def read_journey(path: str | Path) -> dict[str, Any]:
     """Read a file written by :func:`write_journey`: the tree of :func:`compare_runs` plus ``attrs``
     (the file attributes)."""
-    from ..h5io import open_h5
-    from ..h5io import read_tree
-
     with open_h5(path, FILE_TYPE, FORMAT_VERSION, fix=_FIX) as h5:
         result = read_tree(h5)
         result["attrs"] = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in h5.attrs.items()}
@@ -282,7 +267,5 @@ def read_journey(path: str | Path) -> dict[str, Any]:
 
 def read_journey_attrs(path: str | Path) -> dict:
     """The file attributes of a journey file."""
-    from ..h5io import open_h5
-
     with open_h5(path, FILE_TYPE, FORMAT_VERSION, fix=_FIX) as h5:
         return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in h5.attrs.items()}

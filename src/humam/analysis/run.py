@@ -8,17 +8,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from .. import tables
+from .. import provenance, tables
 from ..errors import DataError, ParameterError
+from ..h5io import atomic_h5, attribute_value, open_h5, read_tree, write_tree
+from ..network_file import load_network
 from ..parameters import resolve_analysis
-from ..spikefile import read_spike_trains
 from . import fc
 from .bold import bold_signals
 from .chi_scan import CHI_SCAN_SAMPLE_AREA, chi_scan_samples_from_spikes
 from .currents import area_synaptic_currents, source_tau_syn_ms
 from .hierarchy import hierarchy_of_rates
-from .spike_trains import SpikeTrains
+from .spike_trains import SpikeTrains, read_spike_trains
 from .statistics import (area_mean_rates, correlation_coefficients, individual_rates, ks_rate_similarity,
                          load_mfc_baseline_rates, population_mean_rates, raster_sample, raster_window_ms,
                          rate_histograms, spike_count_histograms, spike_irregularity)
@@ -177,8 +179,6 @@ def analyse_run(spikes_path: str | Path, network_path: str | Path, params: dict 
     ``timings_s`` / ``cpu_timings_s`` per metric). Optional inputs that
     are missing are reported as ``available = False`` with a reason, never raised.
     """
-    from ..network_file import load_network
-
     start, cpu = time.perf_counter(), time.process_time()
     net = load_network(network_path)
     st = read_spike_trains(spikes_path, net.neuron_numbers)
@@ -193,8 +193,6 @@ def analyse_run(spikes_path: str | Path, network_path: str | Path, params: dict 
 
 def population_table(results: dict):
     """Per-population statistics as a pandas DataFrame indexed by (area, layer, population)."""
-    import pandas as pd
-
     pops = results["populations"]
     index = pd.MultiIndex.from_arrays([pops["area"], pops["layer"], pops["population"]],
                                       names=["area", "layer", "population"])
@@ -212,9 +210,6 @@ def write_analysis(results: dict, path: str | Path, attrs: dict | None = None) -
     provenance (package and library versions, git commit, date), ``analysis`` (the parameters
     ``results["params"]`` as JSON) and ``attrs`` (non-scalar values are stored as JSON), e.g. the
     ``analysis_hash`` of :func:`humam.parameters.analysis_hash`."""
-    from .. import provenance
-    from ..h5io import atomic_h5, attribute_value, write_tree
-
     reserved = sorted(set(attrs or {}) & {"provenance", "analysis"})
     if reserved:
         raise ValueError(f"attribute name {reserved[0]!r} is reserved by the analysis file format")
@@ -233,8 +228,6 @@ _FIX = "analyse the run again: 'humam analyse RUN_FOLDER --force' (or the doit t
 def read_analysis(path: str | Path) -> dict:
     """Read a file written by :func:`write_analysis`: the results tree plus ``params`` (the analysis
     parameters, if stored)."""
-    from ..h5io import open_h5, read_tree
-
     with open_h5(path, FILE_TYPE, FORMAT_VERSION, fix=_FIX) as h5:
         results = read_tree(h5)
         if "analysis" in h5.attrs:
@@ -244,7 +237,5 @@ def read_analysis(path: str | Path) -> dict:
 
 def read_analysis_attrs(path: str | Path) -> dict:
     """The file attributes of an analysis file (provenance, analysis parameters and the caller's ``attrs``)."""
-    from ..h5io import open_h5
-
     with open_h5(path, FILE_TYPE, FORMAT_VERSION, fix=_FIX) as h5:
         return {k: (v.item() if isinstance(v, np.generic) else v) for k, v in h5.attrs.items()}

@@ -1,7 +1,8 @@
 """The spike table of a run (docs/model.md §8.1): all spikes as (neuron, time) pairs sorted by (neuron, time).
 
 Per-neuron and per-population results are computed from this table with ``np.bincount`` /
-``np.diff``, never with a loop over neurons. Files are read by :func:`humam.spikefile.read_spike_trains`.
+``np.diff``, never with a loop over neurons. :func:`read_spike_trains` reads the table from a
+``spikes.h5`` (the file format is :mod:`humam.spikefile`'s).
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from pathlib import Path
+
 import numpy as np
 
-from .. import tables
+from .. import spikefile, tables
+from ..errors import DataError
 
 
 def equal_runs(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -127,3 +131,49 @@ def stable_argsort(keys: np.ndarray) -> np.ndarray:
     order = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
     return order[np.argsort((keys[order] >> 16).astype(np.uint16), kind="stable")]
 
+
+
+def read_spike_trains(path: str | Path, neuron_numbers=None) -> SpikeTrains:
+    """The spike table of a ``spikes.h5`` written by :func:`humam.spikefile.write_spikes`.
+
+    ``neuron_numbers`` (272,) defaults to the ``size`` attributes of the file; when given (from the
+    network), it is checked against them.
+    """
+    t_sim, groups = spikefile.read_spike_file(path)
+    label_index = spikefile.population_label_index()
+    parts = []
+    sizes = np.zeros(tables.N_POPULATIONS, dtype=np.int64)
+    for label, group in groups.items():
+        if label not in label_index:
+            raise DataError(f"{path}: unknown population group '{label}'.")
+        index = label_index[label]
+        sizes[index] = int(group["size"])
+        parts.append((index, group["node_ids"].astype(np.int64), group["timestamps"]))
+    if neuron_numbers is None:
+        neuron_numbers = sizes
+    else:
+        neuron_numbers = np.asarray(neuron_numbers, dtype=np.int64)
+        bad = np.flatnonzero((sizes > 0) & (neuron_numbers != sizes))
+        if bad.size:
+            raise DataError(
+                f"{path} does not belong to this network: population sizes differ, e.g. "
+                f"{'/'.join(tables.POPULATIONS[bad[0]])} has {sizes[bad[0]]} neurons in the spike file and "
+                f"{neuron_numbers[bad[0]]} in the network."
+            )
+    parts.sort(key=lambda part: part[0])  # canonical population order = global id order
+    offsets = np.concatenate(([0], np.cumsum(neuron_numbers)))
+    neurons, times = [], []
+    for index, ids, ts in parts:
+        if ids.size == 0:
+            continue
+        if ids.max() >= neuron_numbers[index]:
+            raise DataError(f"{path}: population {'/'.join(tables.POPULATIONS[index])} has a node id beyond its size.")
+        if np.all(ts[1:] >= ts[:-1]):  # the file's order (time, then id): a stable sort by id suffices
+            order = stable_argsort(ids)
+        else:
+            order = np.lexsort((ts, ids))
+        neurons.append(ids[order] + offsets[index])
+        times.append(ts[order])
+    return SpikeTrains(neuron_numbers=neuron_numbers, t_sim_ms=t_sim,
+                       neuron=np.concatenate(neurons) if neurons else np.zeros(0, dtype=np.int64),
+                       times_ms=np.concatenate(times).astype(np.float64) if times else np.zeros(0))

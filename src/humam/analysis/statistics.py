@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 
 import numpy as np
+from scipy.io import loadmat
+from scipy.stats import ks_2samp
 
 from .. import tables
 from ..errors import DataError, ParameterError
@@ -347,8 +349,6 @@ def spike_count_histograms(st: SpikeTrains, bins: int = 250) -> dict[str, np.nda
 
 def ks_similarity(simulated: np.ndarray, experimental: np.ndarray) -> float:
     """1 - two-sample Kolmogorov–Smirnov statistic between two samples."""
-    from scipy.stats import ks_2samp
-
     return 1.0 - float(ks_2samp(np.asarray(simulated, dtype=float), np.asarray(experimental, dtype=float)).statistic)
 
 
@@ -362,8 +362,6 @@ def load_mfc_baseline_rates(path: str | Path) -> np.ndarray:
     (shape (trials,) or (units, trials)). The baseline rate of a unit in a trial is the number of its
     spikes before the onset divided by the onset time. Files of another layout raise DataError.
     """
-    from scipy.io import loadmat
-
     content = loadmat(str(path), squeeze_me=False)
     if "spike_times" not in content or "stim_onset" not in content:
         raise DataError(
@@ -383,8 +381,6 @@ def ks_rate_similarity(rates_hz: np.ndarray, area_index: np.ndarray, experimenta
     """Per-area two-sample KS test (§8.12) between the simulated individual rates of the area (zeros
     removed) and the experimental rates: (34,) ``statistic``, ``pvalue`` and ``similarity`` = 1 - KS
     (NaN for areas without non-zero rates)."""
-    from scipy.stats import ks_2samp
-
     statistic, pvalue = np.full(tables.N_AREAS, np.nan), np.full(tables.N_AREAS, np.nan)
     for a in range(tables.N_AREAS):  # 34 tests
         sample = rates_hz[(area_index == a) & (rates_hz > 0)]
