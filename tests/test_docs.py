@@ -105,3 +105,71 @@ def test_no_import_cycle_between_the_modules_of_the_package():
         if node not in state:
             visit(node, [node])
     assert not cycle, cycle[:3]
+
+
+def _package_modules() -> dict[str, Path]:
+    """Dotted name → source file of every module of ``src/humam``."""
+    from humam import stage_code
+
+    package = stage_code.PACKAGE_DIR
+    modules = {}
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package.parent).with_suffix("").parts
+        modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    return modules
+
+
+def _module_floors() -> dict[str, int]:
+    """Floor of every module named in the module map of docs/pipeline.md §9 (``analysis.*`` stands
+    for every module of the analysis package)."""
+    text = (ROOT / "docs" / "pipeline.md").read_text()
+    section = text[text.index("## 9. Module map"):]
+    floors = {}
+    for row in re.findall(r"^\| (\d+) [^|]*\| ([^|]+) \|", section, re.MULTILINE):
+        for name in re.findall(r"`([\w.*]+)`", row[1]):
+            floors[f"humam.{name}"] = int(row[0])
+    return floors
+
+
+def _floor(module: str, floors: dict[str, int]) -> int | None:
+    if module in floors:
+        return floors[module]
+    parent = module.rpartition(".")[0]
+    return floors.get(f"{parent}.*") if parent else None
+
+
+def test_every_module_is_on_a_floor_of_the_module_map():
+    floors = _module_floors()
+    modules = [name for name in _package_modules() if name != "humam"]
+    assert len(floors) >= 30
+    unplaced = [name for name in modules if _floor(name, floors) is None]
+    named_but_absent = [name for name in floors if not name.endswith("*") and name not in modules]
+    assert not unplaced and not named_but_absent, (unplaced, named_but_absent)
+
+
+def test_no_import_runs_back_up_the_floors():
+    """A module imports only its own floor and those below (docs/pipeline.md §9); every import
+    counts, also inside functions. ``from . import x`` names the package too: a package's own
+    parents are not counted."""
+    from humam import stage_code
+
+    floors, modules = _module_floors(), _package_modules()
+    upward = []
+    for name, path in modules.items():
+        if name == "humam":
+            continue
+        for imported in stage_code._imported_modules(path, name):
+            if imported not in modules or imported in (name, "humam") or name.startswith(imported + "."):
+                continue
+            if _floor(imported, floors) > _floor(name, floors):
+                upward.append(f"{name} (floor {_floor(name, floors)}) imports {imported} "
+                              f"(floor {_floor(imported, floors)})")
+    assert not upward, upward
+
+
+def test_the_package_never_imports_the_figures():
+    from humam import stage_code
+
+    offenders = [name for name, path in _package_modules().items()
+                 if any(m.split(".")[0] in ("paper_figures", "dodo") for m in stage_code._imported_modules(path, name))]
+    assert not offenders, offenders
