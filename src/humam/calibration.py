@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import theory
+from .errors import ParameterError
 from .network import Network
 
 #: Current step of the finite-difference susceptibility (pA).
@@ -61,10 +62,6 @@ class Linearisation:
     index: np.ndarray  #: (n,) canonical positions of the non-empty populations
     jacobian: np.ndarray  #: (n, n) W = ∂φ/∂ν (dimensionless)
     susceptibility_hz_per_pA: np.ndarray  #: (n,) S = ∂φ_i/∂I_i
-
-    def rate_response(self) -> np.ndarray:
-        """(n, n) Δν/ΔI = (1 − W)⁻¹ S (spikes/s per pA): the stationary rate change per DC change."""
-        return np.linalg.solve(np.eye(self.index.size) - self.jacobian, np.diag(self.susceptibility_hz_per_pA))
 
 
 def linearise(net: Network, rates_hz) -> Linearisation:
@@ -99,7 +96,7 @@ class CalibrationResult:
 
     dc_offset_pA: np.ndarray  #: (272,) added to ``Network.dc_drive_pA``
     target_rates_hz: np.ndarray  #: (272,) ν*
-    rates_hz: list[np.ndarray]  #: measured rates (272,) of every iteration, the last with the final offsets
+    rates_hz: list[np.ndarray]  #: measured rates (272,) of every simulation, in order
     max_relative_error: list[float]  #: max of :func:`relative_rate_error` per iteration
     converged: bool
 
@@ -121,9 +118,11 @@ def calibrate(net: Network, simulate_rates: Callable[[np.ndarray, int], np.ndarr
     or after ``max_iterations`` simulations; the returned offsets are those of the best iteration
     (smallest largest error).
     """
-    target = np.asarray(net.full_scale_rates_hz if target_hz is None else target_hz, dtype=float)
-    if target is None or target.shape != net.neuron_numbers.shape:
-        raise ValueError("calibration needs the full-scale target rates (a down-scaled network's full_scale_rates_hz)")
+    source = net.full_scale_rates_hz if target_hz is None else target_hz
+    if source is None or np.shape(source) != net.neuron_numbers.shape:
+        raise ParameterError("The rate calibration needs full-scale target rates for every population: calibrate "
+                             "a down-scaled network (it records full_scale_rates_hz) or give target_hz (272,).")
+    target = np.asarray(source, dtype=float)
     nonempty = np.asarray(net.nonempty, dtype=bool)
     linear = linearise(net, target)
     offset = np.zeros_like(target)
