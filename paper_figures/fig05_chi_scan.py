@@ -135,7 +135,7 @@ def build_family(folder: str, out_dir, inputs: common.FigureInputs, chi_star: fl
         bottom = fig.add_gridspec(1, 3, left=0.06, right=0.97, top=0.47, bottom=0.04, wspace=0.35)
         axes = {k: fig.add_subplot(top[0, i]) for i, k in enumerate("ABCD")}
         axes.update({k: fig.add_subplot(bottom[0, i]) for i, k in enumerate("EFG")})
-        _panel_a(axes["A"], shipped, ours, published_star, own_star, own_scale, own_fmri, notes)
+        _panel_a(axes["A"], shipped, ours, published_star, own_star, own_fmri)
         for letter, (q, xlabel) in zip("BCD", (("rates", "rate (spikes/s)"), ("cv", "CV ISI"), ("lvr", "LvR"))):
             _distribution_panel(axes[letter], q, shipped, ours, ground_chi, best_chi, labels, xlabel,
                                 show_legend=letter == "B")
@@ -159,6 +159,8 @@ def build_family(folder: str, out_dir, inputs: common.FigureInputs, chi_star: fl
             style.panel_label(ax, letter, x=-0.1 if letter in "EFG" else -0.14)
         fig.suptitle(title, fontsize=10)
         fig.text(0.05, 0.935, f"χ*: {CHI_STAR_CRITERION} (docs/model.md §8.13).", fontsize=7.5)
+        if notes:
+            fig.text(0.05, 0.915, " ".join(notes), fontsize=7.5, color="#b00000")
         if missing:
             status = common.PARTIAL
         elif ours is not None and not ours["scale"]["full_scale"]:
@@ -232,7 +234,7 @@ def _curve(ax, chis, y, color, own: bool, marker: str, label: str | None = None)
         ax.plot(chis[ok], y[ok], marker + "--", ms=3.5, lw=1.0, color=color, mfc="white", alpha=0.8, label=label)
 
 
-def _panel_a(ax, shipped, ours, published_star, own_star, own_scale, own_fmri, notes):
+def _panel_a(ax, shipped, ours, published_star, own_star, own_fmri):
     chis = np.asarray(shipped["chi"], dtype=float)
     for m, label in MEASURES:
         _curve(ax, chis, shipped["similarity"][f"ks_{m}"], style.MEASURE_COLORS[m], False, "o")
@@ -246,12 +248,15 @@ def _panel_a(ax, shipped, ours, published_star, own_star, own_scale, own_fmri, n
             for column, key, label in FC_MEASURES:
                 _curve(ax, own_chis, ours["similarity"][column], style.MEASURE_COLORS[key], True, "s")
     ax.axvline(published_star, color="#555555", ls="--", lw=1)
-    ax.text(published_star, 1.02, f"χ* = {published_star:g}\n(published)", transform=ax.get_xaxis_transform(),
-            fontsize=6.5, ha="right", va="bottom", color="#555555")
+    same = np.isfinite(own_star) and own_star == published_star
+    ax.text(published_star, 1.02, f"χ* = {published_star:g}\n({'published and this profile' if same else 'published'})",
+            transform=ax.get_xaxis_transform(), fontsize=6.5, ha="right" if not same else "center", va="bottom",
+            color="#555555" if not same else "black")
     if np.isfinite(own_star):
         ax.axvline(own_star, color="black", ls="-", lw=1.2)
-        ax.text(own_star, 1.02, f"χ* = {own_star:g}\n(this profile)", transform=ax.get_xaxis_transform(),
-                fontsize=6.5, ha="left", va="bottom")
+        if not same:
+            ax.text(own_star, 1.02, f"χ* = {own_star:g}\n(this profile)", transform=ax.get_xaxis_transform(),
+                    fontsize=6.5, ha="left" if own_star > published_star else "right", va="bottom")
     ax.set_xlabel("χ (cortico-cortical E→E scaling)")
     ax.set_ylabel("similarity to data")
     ax.set_ylim(min(-0.1, ax.get_ylim()[0]), 1.35)
@@ -263,17 +268,8 @@ def _panel_a(ax, shipped, ours, published_star, own_star, own_scale, own_fmri, n
                           label="published, full scale (shipped)"))
     if ours is not None:
         handles.append(Line2D([], [], color="black", ls="-", marker="o", lw=1.8,
-                              label=f"this profile: {own_scale}" + ("" if own_fmri else " (no fMRI curves)")))
+                              label="this profile (scale in the title)" + ("" if own_fmri else ", no fMRI curves")))
     ax.legend(handles=handles, loc="upper left", ncol=2, fontsize=6)
-    if notes:
-        ax.text(0.99, 0.02, "\n".join(_wrap(n, 70) for n in notes), transform=ax.transAxes, ha="right", va="bottom",
-                fontsize=6, color="#b00000")
-
-
-def _wrap(text: str, width: int) -> str:
-    import textwrap
-
-    return "\n".join(textwrap.wrap(text, width))
 
 
 def _distribution_panel(ax, measure, shipped, ours, ground_chi, best_chi, labels, xlabel, show_legend):

@@ -1,6 +1,6 @@
 """The ``humam`` command line (also ``python -m humam``).
 
-    humam network [--experiment NAME_OR_PATH] [--scale S | --n-scaling N --k-scaling K] [--out DIR] [--summary]
+    humam network [--experiment NAME_OR_PATH [--member chi=2.5]] [--scale S | --n-scaling N --k-scaling K] [--out DIR] [--summary]
     humam simulate NETWORK_H5_OR_EXPERIMENT [--member chi=2.5] [--t-sim MS] [--seed N] [--threads N] [--out DIR]
     humam analyse RUN_FOLDER_OR_EXPERIMENT [--member chi=2.5] [--profile P] [--out DIR]
     humam theory [--experiment NAME_OR_PATH] [--until-converged] [--out DIR]
@@ -76,11 +76,18 @@ def _scale_overrides(args) -> dict:
 
 
 def _network_params(args) -> list[tuple[str, dict]]:
-    from . import parameters
+    from . import parameters, scans
 
-    members = parameters.scan_members(args.experiment) if args.experiment else [("defaults", parameters.resolve())]
     profile = parameters.load_profile(args.profile) if args.profile else None
-    members = [(label, parameters.apply_profile(params, profile)) for label, params in members]
+    if args.member:
+        if not args.experiment or not scans.is_family(args.experiment):
+            raise ParameterError("--member applies to scan families: give one with --experiment, e.g. "
+                                 "--experiment chi_scan_main --member chi=2.5.")
+        member = scans.member(args.experiment, scans.parse_member(args.experiment, args.member), profile)
+        members = [(member.label, member.params)]
+    else:
+        members = parameters.scan_members(args.experiment) if args.experiment else [("defaults", parameters.resolve())]
+        members = [(label, parameters.apply_profile(params, profile)) for label, params in members]
     overrides = _scale_overrides(args)
     return [(label, _apply_settings(parameters.merge(params, {"network": {"downscaling": overrides}}), args.set))
             for label, params in members]
@@ -632,6 +639,7 @@ def _add_network_selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-scaling", type=_scale_value, help="neuron-number scale n (0 < n <= 1)")
     parser.add_argument("--k-scaling", type=_scale_value, help="indegree scale k (0 < k <= 1)")
     parser.add_argument("--profile", help="pipeline profile (tiny, laptop, hpc or a YAML file) applied to the experiment")
+    _add_member(parser)
     _add_settings(parser)
 
 

@@ -18,6 +18,8 @@ from typing import NamedTuple
 
 from . import parameters
 from .errors import ParameterError
+from .layout import virtual_processes
+from .resources import experiments_dir as shipped_experiments_dir
 
 #: The main family (paper Fig. 5); the other shipped families are its variants (F5s), which the
 #: pipeline simulates only when asked (``doit scans=all``).
@@ -145,11 +147,8 @@ def members(experiment: str | Path, profile: dict | None = None, whole_grid: boo
 def plain_runs(profile: dict | None, processes: int = 1, experiments_dir: Path | None = None) -> dict[str, list[str]]:
     """sim_hash -> the plain (non-scan) experiments whose run under ``profile`` it is; a member whose
     sim_hash is listed is that run (e.g. the χ = 1 member of the main family and ``ground_state``)."""
-    from .layout import virtual_processes
-    from .resources import experiments_dir as shipped
-
     found: dict[str, list[str]] = {}
-    for path in sorted((experiments_dir or shipped()).glob("*.yaml")):
+    for path in sorted((experiments_dir or shipped_experiments_dir()).glob("*.yaml")):
         if is_family(path):
             continue
         params = parameters.apply_profile(parameters.resolve(path), profile)
