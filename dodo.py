@@ -9,7 +9,12 @@ depends on the *content* of its network (its digest), so a code change that rebu
 without changing it simulates nothing again. Simulations are not removed by ``doit clean``.
 
 Variables: ``profile=NAME_OR_FILE``, ``out=DIR``, ``experiments=DIR`` (an edited copy of the
-shipped experiments), ``validate=yes`` (adds the down-scaling validation), ``dep_file=PATH``.
+shipped experiments), ``validate=yes`` (adds the down-scaling validation), ``scans=all`` (adds the
+variant χ-scan families of F5s to the main one), ``dep_file=PATH``.
+
+The members of a scan family that the profile's ``scan`` section names are runs like any other
+(tasks ``simulate:<family>@chi2.5`` …); a member whose run is another experiment's (the χ = 1 member
+of the main family and ``ground_state``) is that experiment's task, simulated once.
 """
 
 import importlib
@@ -20,7 +25,7 @@ from doit import get_var
 from doit.tools import config_changed, result_dep
 
 import paper_figures
-from humam import layout, network_file, parameters, stage_code
+from humam import layout, network_file, parameters, scans, stage_code
 from humam.errors import HumamError
 from humam.resources import experiments_dir
 from paper_figures import common, report
@@ -43,11 +48,14 @@ def _fail(message: str):
 VALIDATE = _var("validate", "no")
 if VALIDATE not in ("yes", "no"):
     _fail(f"validate={VALIDATE!r}: use validate=yes or validate=no.")
+SCANS = _var("scans", "main")
+if SCANS not in ("main", "all"):
+    _fail(f"scans={SCANS!r}: use scans=main (the main chi-scan family) or scans=all (with the F5s variants).")
 DEP_FILE = Path(_var("dep_file", ".doit.db"))
 DEP_FILE.parent.mkdir(parents=True, exist_ok=True)
 DOIT_CONFIG = {
-    "default_tasks": ["verify_data", "network", "simulate", "analyse", "theory", "journey", "chi_scan", "figure",
-                      "report"],
+    "default_tasks": ["verify_data", "network", "simulate", "analyse", "theory", "journey", "chi_scan", "scan",
+                      "figure", "report"],
     "dep_file": str(DEP_FILE),
     "backend": "sqlite3",
 }
@@ -95,6 +103,10 @@ FIGURES = _figure_modules()
 
 
 def _params(source: common.Source) -> dict:
+    if source.member:  # a member of a scan family: the profile's scale and scan length (humam.scans)
+        path = _experiment_file(source.experiment)
+        member = scans.member(path, scans.parse_member(path, source.member), PROFILE if source.profiled else None)
+        return member.params
     params = parameters.resolve(_experiment_file(source.experiment))
     if source.profiled:
         params = parameters.apply_profile(params, PROFILE)
@@ -106,13 +118,15 @@ def _params(source: common.Source) -> dict:
 def _options(source: common.Source) -> str:
     """Command-line options of ``humam`` that select ``source``."""
     options = [f"--profile {PROFILE['path']}"] if source.profiled else []
+    options += [f"--member {source.member}"] if source.member else []
     options += [f"--set {key}={value}" for key, value in source.settings]
     return " ".join(options)
 
 
 def _name(source: common.Source, local: str, taken: dict) -> str:
     """A task name for ``source``: the experiment, or the figure's local name for a variant."""
-    name = source.experiment if not source.settings else local
+    name = (f"{source.experiment}@{scans.task_label(source.member)}" if source.member
+            else source.experiment if not source.settings else local)
     while name in taken:
         name += "+"
     return name
@@ -135,6 +149,8 @@ class _Register:
 
 NETWORKS, RUNS, THEORIES, JOURNEYS = _Register(), _Register(), _Register(), _Register()
 CHI_SCANS: set[str] = set()
+#: statistics file -> (family, its experiment file, the members' analysis files) of the scans the figures show.
+SCANS_GATHERED: dict[Path, tuple[str, str, list[Path]]] = {}
 
 
 def _network_of(source: common.Source, local: str) -> str:
@@ -179,6 +195,34 @@ for _module, _figure in list(FIGURES.items()) + [("report", report)]:
         CHI_SCANS.add(_family)
         _inputs.append(("chi_scan", _family, LAYOUT.chi_scan_file(_family)))
     FIGURE_INPUTS[_module] = _inputs
+
+
+def _scan_of(scan: common.Scan) -> Path | None:
+    """The statistics file of the profile's runs of ``scan`` (registering the members' networks and
+    runs), or None when they are not made: a variant family without ``scans=all``, or a family the
+    profile's ``scan`` section does not name."""
+    if scan.variant and SCANS != "all":
+        return None
+    path = _experiment_file(scan.experiment)
+    members = scans.members(path, PROFILE)
+    if not members:
+        return None
+    analyses = [_run_of(common.Source(scan.experiment, (), True, m.label), scan.experiment) for m in members]
+    target = LAYOUT.scan_statistics_file(scan.experiment, [m.params for m in members], PROFILE["processes"])
+    SCANS_GATHERED[target] = (scan.experiment, path, analyses)
+    return target
+
+
+# The scans after every other input, so that a member that is another experiment's run (and network)
+# keeps that experiment's task name.
+try:
+    for _module, _figure in list(FIGURES.items()) + [("report", report)]:
+        for _local, _scan in _figure.SPEC.scans.items():
+            _target = _scan_of(_scan)
+            if _target is not None:
+                FIGURE_INPUTS[_module].append(("scan", _local, _target))
+except HumamError as exc:
+    _fail(str(exc))
 
 
 def _network_task(source: common.Source) -> str:
@@ -295,6 +339,20 @@ def task_chi_scan():
             "actions": [f"humam chi-scan {family} --out {LAYOUT.root} --force"],
             "file_dep": _stage_sources("analyse") + ["data/registry.yaml"],
             "targets": [str(LAYOUT.chi_scan_file(family))],
+            "task_dep": ["verify_data"],
+            "clean": True,
+            "verbosity": 2,
+        }
+
+
+def task_scan():
+    """Statistics of the profile's runs of each scan family a figure shows (its members' analyses)."""
+    for target, (family, path, analyses) in SCANS_GATHERED.items():
+        yield {
+            "name": family,
+            "actions": [f"humam scan {path} --profile {PROFILE['path']} --out {LAYOUT.root} --statistics --force"],
+            "file_dep": _stage_sources("analyse") + [path] + [str(a) for a in analyses],
+            "targets": [str(target)],
             "task_dep": ["verify_data"],
             "clean": True,
             "verbosity": 2,

@@ -3,8 +3,8 @@
 
 A figure module declares once, in ``SPEC``, the files it writes and the pipeline outputs it reads:
 networks (``network.h5``), runs (run folder and its analysis file), mean-field results
-(``theory-*.h5``), spike-journey comparisons of perturbation pairs and the statistics of shipped
-chi-scan families. ``dodo.py`` builds the figure's task from that declaration, and the module's
+(``theory-*.h5``), spike-journey comparisons of perturbation pairs, the statistics of shipped
+chi-scan families and those of the pipeline's own runs of a scan family. ``dodo.py`` builds the figure's task from that declaration, and the module's
 ``build(out_dir, inputs)`` receives the same outputs by name. A figure never builds a network,
 simulates, analyses spikes or computes theory: what it draws that needs computing is a package
 function run by a pipeline task.
@@ -71,7 +71,8 @@ def sidecar(figure_id: str, title: str, inputs: list[dict], status: str, missing
 #: of the kinds it declares (``dodo.py``), not on every stage's code: a change of the analysis code
 #: reaches a figure through the analysis files it reads.
 READER_MODULES = {"network": "humam.network_file", "run": "humam.analysis.run", "theory": "humam.theory",
-                  "journey": "humam.analysis.journey", "chi_scan": "humam.analysis.chi_scan"}
+                  "journey": "humam.analysis.journey", "chi_scan": "humam.analysis.chi_scan",
+                  "scan": "humam.analysis.scan"}
 
 
 def reader(kind: str):
@@ -93,6 +94,7 @@ class Source:
     experiment: str
     settings: tuple[tuple[str, Any], ...] = ()
     profiled: bool = False
+    member: str = ""  #: the member of a scan family (``chi=2.5``, :mod:`humam.scans`); "" for a plain experiment
 
     @classmethod
     def run(cls, experiment: str, **settings) -> "Source":
@@ -103,6 +105,17 @@ class Source:
     def network(cls, experiment: str, **settings) -> "Source":
         """A network as the experiment defines it (the profile does not apply)."""
         return cls(experiment, tuple((k.replace("__", "."), v) for k, v in settings.items()), False)
+
+
+@dataclass(frozen=True)
+class Scan:
+    """The pipeline's own runs of a scan family (an experiment with a ``scan`` entry): the members
+    that the profile's ``scan`` section names, each a run with its analysis, and the statistics
+    gathered from them (``OUT/chi_scan/<family>-<hash>.h5``). A ``variant`` family is simulated only
+    when asked (``doit scans=all``)."""
+
+    experiment: str
+    variant: bool = False
 
 
 @dataclass(frozen=True)
@@ -122,7 +135,8 @@ class FigureSpec:
     ``extra_files``: other files written there (e.g. a CSV table). The inputs, by the name the
     module's ``build`` asks for: ``networks`` (network.h5), ``runs`` (run folder with its analysis),
     ``theories`` (mean-field results of a network; ``theory.*`` settings select the options),
-    ``journeys`` (spike-journey comparisons), ``chi_scans`` (statistics of shipped chi-scan families).
+    ``journeys`` (spike-journey comparisons), ``chi_scans`` (statistics of shipped chi-scan families),
+    ``scans`` (statistics of the pipeline's own runs of scan families, :class:`Scan`).
     ``group``: ``"figure"`` (default task set) or ``"validate"`` (only with ``doit validate=yes``).
     """
 
@@ -132,12 +146,13 @@ class FigureSpec:
     theories: dict[str, Source] = field(default_factory=dict)
     journeys: dict[str, Journey] = field(default_factory=dict)
     chi_scans: tuple[str, ...] = ()
+    scans: dict[str, Scan] = field(default_factory=dict)
     extra_files: tuple[str, ...] = ()
     group: str = "figure"
 
     def input_names(self) -> dict[str, tuple[str, ...]]:
         return {"network": tuple(self.networks), "run": tuple(self.runs), "theory": tuple(self.theories),
-                "journey": tuple(self.journeys), "chi_scan": tuple(self.chi_scans)}
+                "journey": tuple(self.journeys), "chi_scan": tuple(self.chi_scans), "scan": tuple(self.scans)}
 
 
 class InputError(HumamError):
@@ -276,6 +291,14 @@ class FigureInputs:
         if path is None:
             return None
         return reader("chi_scan").read_chi_scan_statistics(path)
+
+    def scan(self, name: str) -> dict | None:
+        """The statistics of the pipeline's runs of scan family ``name`` (None when not given: the
+        profile runs no member of it, or it is a variant family and ``doit scans=all`` was not asked)."""
+        path = self.path("scan", name)
+        if path is None:
+            return None
+        return reader("scan").read_scan_statistics(path)
 
 
 def require(value, what: str, option: str):

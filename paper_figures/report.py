@@ -1,6 +1,7 @@
 """The pipeline's report: every figure with the scale and status it was made at, and the
 regenerated numbers against the published ones (network totals, theory, χ-scan similarities, the
-ground-state and best-fit statistics at the profile's scale), with provenance.
+profile's own χ scan and its χ*, the ground-state and best-fit statistics at the profile's scale), with
+provenance.
 
     python -m paper_figures.report --out OUT --profile NAME --input run:ground_state=ANALYSIS_FILE \\
         --input run:best_fit=ANALYSIS_FILE --input network:full=NETWORK_H5 --input theory:full=THEORY_H5
@@ -36,6 +37,7 @@ SPEC = common.FigureSpec(
     theories={"full": common.Source.network("network_only")},
     runs={"ground_state": common.Source.run("ground_state"), "best_fit": common.Source.run("best_fit")},
     chi_scans=(fig05_chi_scan.MAIN_FOLDER,),
+    scans={fig05_chi_scan.MAIN_FAMILY: common.Scan(fig05_chi_scan.MAIN_FAMILY)},
 )
 
 #: Order of the figures in the report (docs/figures.md §0); sidecars of other ids follow alphabetically.
@@ -150,6 +152,39 @@ def chi_scan_table(statistics: dict) -> Table:
     return Table(["χ scan (shipped statistics, rh)", "drawn in F5", "published", "equal to 3 digits"], rows)
 
 
+def scan_table(ours: dict, shipped: dict | None) -> tuple[str, Table]:
+    """The profile's runs of the main χ scan, member by member, beside the shipped full-scale values at
+    the same χ; and the text naming our χ* beside the published one."""
+    shipped_chis = [] if shipped is None else [float(c) for c in shipped["chi"]]
+    columns = ("ks_rates", "ks_cv", "ks_lvr", "pearson_rh", "rmse_similarity_rh")
+    rows = []
+    for i, chi in enumerate(np.asarray(ours["chi"], dtype=float)):
+        row = [f"{chi:g}"]
+        for column in columns:
+            value = float(ours["similarity"][column][i])
+            reference = (float(shipped["similarity"][column][shipped_chis.index(chi)])
+                         if chi in shipped_chis else float("nan"))
+            row.append(("—" if np.isnan(value) else f"{value:.3f}") + " / "
+                       + ("—" if np.isnan(reference) else f"{reference:.3f}"))
+        score = float(ours["chi_star"]["score"][i])
+        row.append("—" if np.isnan(score) else f"{score:.3f}")
+        row.append(" / ".join(str(int(ours["sample_sizes"][m][i])) for m in ("rates", "cv", "lvr")))
+        rows.append(row)
+    star = float(ours["chi_star"]["chi_star"])
+    measures = ", ".join(str(m) for m in np.atleast_1d(ours["chi_star"]["measures"]))
+    text = (f"This profile's runs of `{ours['family']}` ({fig05_chi_scan.scale_text(ours)}; profile "
+            f"{ours['profile']}): χ* = {star:g} by the criterion of docs/model.md §8.13 ({measures}); "
+            f"published χ* = {float(shipped['chi_star']['published']) if shipped else 2.5:g}")
+    if shipped is not None:
+        text += (f", and the same criterion applied to the shipped full-scale curves gives "
+                 f"χ* = {float(shipped['chi_star']['chi_star']):g}")
+    if not ours["experimental_fc"]["available"]:
+        text += ". The fMRI array is not available, so the fMRI similarities of our runs are absent (—)"
+    header = ["χ"] + [f"{name} (this profile / full scale)" for name in
+                      ("1 − KS rates", "1 − KS CV ISI", "1 − KS LvR", "FC Pearson r (rh)", "FC RMSE similarity (rh)")]
+    return text + ".", Table(header + ["χ* score", "samples (rates / CV / LvR)"], rows)
+
+
 #: Full-scale neuron-weighted rate of the ground state, mean-field theory (docs/model.md §6.5), spikes/s.
 FULL_SCALE_THEORY_WEIGHTED_RATE_HZ = 0.436
 
@@ -253,6 +288,10 @@ def build_report(out: Path, profile: str, inputs: common.FigureInputs) -> dict[s
     statistics = inputs.chi_scan(fig05_chi_scan.MAIN_FOLDER)
     if statistics is not None:
         sections.append(("χ scan", "", chi_scan_table(statistics)))
+    ours = inputs.scan(fig05_chi_scan.MAIN_FAMILY)
+    if ours is not None:
+        text, table = scan_table(ours, statistics)
+        sections.append(("χ scan at this profile's scale", text, table))
     analyses, run_params, run_records, runs, stability, k_scalings = {}, {}, {}, {}, {}, {}
     for name in SPEC.runs:
         run = inputs.run(name)

@@ -93,15 +93,30 @@ class Pipeline:
         path.write_text(text.replace(old, new))
 
 
-def synthetic_run(tmp_path, spikes: int = 20_000):
-    """A run folder with synthetic spikes beside its network file in ``tmp_path/out`` (no NEST):
-    (parameters, layout.RunFolder)."""
+def synthetic_fmri(rng):
+    """A synthetic 7T resting-state array of the real shape (600 time points x 85 ROIs x 19 subjects)
+    and its ROI names (14 subcortical, 34 left, 34 right cortical areas in file order, 3 others); the
+    left insula is a copy of the left bankssts."""
+    from humam import tables
+
+    roi_names = [f"subcortical-{k}" for k in range(14)]
+    roi_names += [f"ctx-lh-{a}" for a in tables.AREAS_FILE_ORDER] + [f"ctx-rh-{a}" for a in tables.AREAS_FILE_ORDER]
+    roi_names += ["x", "y", "z"]
+    data = rng.normal(size=(600, 85, 19))
+    lh = {a: 14 + k for k, a in enumerate(tables.AREAS_FILE_ORDER)}
+    data[:, lh["insula"], :] = data[:, lh["bankssts"], :]  # identical ROIs in the left hemisphere
+    return data, roi_names
+
+
+def synthetic_run(tmp_path, spikes: int = 20_000, t_sim_ms: float = 1000.0):
+    """A run folder with synthetic spikes (uniform over neurons and [0.1, t_sim_ms) ms) beside its
+    network file in ``tmp_path/out`` (no NEST): (parameters, layout.RunFolder)."""
     import numpy as np
 
     from humam import build, layout, network_file, parameters, spikefile
 
     params = parameters.merge(parameters.resolve("downscaled_ground"), {
-        "network": {"downscaling": {"n_scaling": 0.002, "k_scaling": 0.002}}, "simulation": {"t_sim_ms": 1000.0}})
+        "network": {"downscaling": {"n_scaling": 0.002, "k_scaling": 0.002}}, "simulation": {"t_sim_ms": float(t_sim_ms)}})
     net = build.build_network(params["network"])
     out = layout.Layout(tmp_path / "out")
     network_file.save_network(net, out.network_file(params))
@@ -110,7 +125,7 @@ def synthetic_run(tmp_path, spikes: int = 20_000):
     rng = np.random.default_rng(4)
     senders = rng.integers(1, int(net.neuron_numbers.sum()) + 1, spikes)
     spikefile.write_spikes(run.spikes, net.neuron_numbers, first_ids, senders,
-                           np.round(rng.uniform(0.1, 1000.0, senders.size), 1), 1000.0, {})
+                           np.round(rng.uniform(0.1, t_sim_ms, senders.size), 1), float(t_sim_ms), {})
     run.record.write_text(json.dumps({
         "parameters": parameters.canonical_json(params), "virtual_processes": 1, "mpi_processes": 1,
         "sim_hash": run.path.name, "experiment": "synthetic",

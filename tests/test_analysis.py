@@ -8,7 +8,7 @@ import h5py
 import numpy as np
 import pytest
 
-from helpers import synthetic_run
+from helpers import synthetic_fmri, synthetic_run
 from humam import analysis, tables
 from humam.errors import OptionalDataMissing, ParameterError
 
@@ -357,16 +357,6 @@ def test_fc_of_identical_signals_is_one_and_the_comparison_vector_is_the_lower_t
 def test_bold_resampling_extrapolates_linearly():
     out = analysis.interpolate_linear_extrapolate([1.0, 2.0, 3.0], [10.0, 20.0, 40.0], [0.0, 1.5, 4.0])
     np.testing.assert_allclose(out, [0.0, 15.0, 60.0])
-
-
-def synthetic_fmri(rng):
-    roi_names = [f"subcortical-{k}" for k in range(14)]
-    roi_names += [f"ctx-lh-{a}" for a in tables.AREAS_FILE_ORDER] + [f"ctx-rh-{a}" for a in tables.AREAS_FILE_ORDER]
-    roi_names += ["x", "y", "z"]
-    data = rng.normal(size=(600, 85, 19))
-    lh = {a: 14 + k for k, a in enumerate(tables.AREAS_FILE_ORDER)}
-    data[:, lh["insula"], :] = data[:, lh["bankssts"], :]  # identical ROIs in the left hemisphere
-    return data, roi_names
 
 
 def test_experimental_fc_is_averaged_per_subject_and_ordered_alphabetically():

@@ -26,7 +26,7 @@ from helpers import Pipeline, copy_repository
 ROOT = Path(__file__).resolve().parents[1]
 FIGURE_MODULES = sorted(p.stem for p in (ROOT / "paper_figures").glob("fig*.py") if p.stem != "figV_downscaling")
 #: Figures drawn from the profile's own (down-scaled) simulations (docs/figures.md §1.4).
-SIMULATION_FIGURES = {"fig04_spike_statistics", "fig06_spike_statistics_best_fit", "fig07_spike_journey",
+SIMULATION_FIGURES = {"fig04_spike_statistics", "fig05_chi_scan", "fig06_spike_statistics_best_fit", "fig07_spike_journey",
                       "fig08_temporal_hierarchy", "figS_mean_field", "figS_rate_distributions", "figS_rasters"}
 FIGURES = ("figure:fig03_connectome_statistics", "figure:fig04_spike_statistics", "figure:figS_mean_field")
 #: The networks of this sub-graph: the full-scale one (F3, theory) and the tiny ground state's (the run).
@@ -106,6 +106,24 @@ def test_analysis_code_reruns_the_analyses_and_what_is_drawn_from_them(tiny):
     ran = tiny.executed(*FIGURES)
     assert ran == {task, "figure:fig04_spike_statistics", "figure:figS_mean_field"}, ran
     assert outputs(tiny, task) != before
+
+
+def test_scan_statistics_code_reruns_the_scan_and_f5_but_no_simulation(tiny):
+    """The members of the main χ scan are ordinary runs: the profile's three are simulated, analysed
+    and gathered into one statistics file that F5 draws; an edit of the analysis code reaches F5
+    through the members' analyses and the scan statistics, and simulates nothing."""
+    targets = tiny.targets()
+    members = group(targets, "simulate:chi_scan_main@")
+    assert members == {"simulate:chi_scan_main@chi0", "simulate:chi_scan_main@chi1", "simulate:chi_scan_main@chi1.5"}
+    (statistics,) = [p for p in targets["scan:chi_scan_main"] if p.suffix == ".h5"]
+    sidecar = json.loads((tiny.out / "figures" / "fig05_chi_scan.json").read_text())
+    assert sidecar["own_scan"]["available"] and sidecar["own_scan"]["chi"] == [0.0, 1.0, 1.5]
+    assert any(item.get("kind") == "scan" and item["path"] == str(statistics) for item in sidecar["inputs"])
+    tiny.edit("src/humam/analysis/scan.py", "_SCAN_FIX = ", "# edited\n_SCAN_FIX = ")
+    ran = tiny.executed("figure:fig05_chi_scan")
+    assert {"scan:chi_scan_main", "figure:fig05_chi_scan"} <= ran, ran
+    assert group(ran, "analyse:chi_scan_main@") == {m.replace("simulate:", "analyse:") for m in members}, ran
+    assert not group(ran, "simulate:") and not group(ran, "network:"), ran
 
 
 def test_simulation_code_reruns_the_run_but_not_the_network_or_the_theory(tiny):

@@ -1,11 +1,12 @@
 """The ``humam`` command line (also ``python -m humam``).
 
-    humam network [--experiment NAME_OR_PATH] [--scale S | --n-scaling N --k-scaling K] [--out DIR] [--summary]
-    humam simulate NETWORK_H5_OR_EXPERIMENT [--t-sim MS] [--seed N] [--threads N] [--out DIR] [--progress]
-    humam analyse RUN_FOLDER_OR_EXPERIMENT [--profile P] [--out DIR]
+    humam network [--experiment NAME_OR_PATH [--member chi=2.5]] [--scale S | --n-scaling N --k-scaling K] [--out DIR] [--summary]
+    humam simulate NETWORK_H5_OR_EXPERIMENT [--member chi=2.5] [--t-sim MS] [--seed N] [--threads N] [--out DIR]
+    humam analyse RUN_FOLDER_OR_EXPERIMENT [--member chi=2.5] [--profile P] [--out DIR]
     humam theory [--experiment NAME_OR_PATH] [--until-converged] [--out DIR]
     humam journey UNPERTURBED_RUN_FOLDER PERTURBED_RUN_FOLDER --network NETWORK_H5
     humam chi-scan FAMILY [--out DIR]
+    humam scan FAMILY [--profile P] [--statistics] [--out DIR]
     humam plan [--profile hpc] [--scale S] [--memory-per-node-gb G] [--cores-per-node C]
     humam data verify
     humam experiments
@@ -75,11 +76,18 @@ def _scale_overrides(args) -> dict:
 
 
 def _network_params(args) -> list[tuple[str, dict]]:
-    from . import parameters
+    from . import parameters, scans
 
-    members = parameters.scan_members(args.experiment) if args.experiment else [("defaults", parameters.resolve())]
     profile = parameters.load_profile(args.profile) if args.profile else None
-    members = [(label, parameters.apply_profile(params, profile)) for label, params in members]
+    if args.member:
+        if not args.experiment or not scans.is_family(args.experiment):
+            raise ParameterError("--member applies to scan families: give one with --experiment, e.g. "
+                                 "--experiment chi_scan_main --member chi=2.5.")
+        member = scans.member(args.experiment, scans.parse_member(args.experiment, args.member), profile)
+        members = [(member.label, member.params)]
+    else:
+        members = parameters.scan_members(args.experiment) if args.experiment else [("defaults", parameters.resolve())]
+        members = [(label, parameters.apply_profile(params, profile)) for label, params in members]
     overrides = _scale_overrides(args)
     return [(label, _apply_settings(parameters.merge(params, {"network": {"downscaling": overrides}}), args.set))
             for label, params in members]
@@ -164,14 +172,31 @@ def _experiment_params(target: str, args, what: str) -> tuple[str, dict]:
     """(label, parameters) of one experiment with the profile and ``--set`` applied."""
     from . import parameters
 
-    members = parameters.scan_members(target)
-    if len(members) != 1:
-        raise ParameterError(
-            f"'{target}' is a scan family of {len(members)} runs; {what} its members one by one "
-            f"(the pipeline does this) or give a single experiment."
-        )
-    label, params = members[0]
+    member = _scan_member(target, args, what)
+    if member is not None:
+        return member.label, _apply_settings(member.params, args.set)
+    label, params = parameters.scan_members(target)[0]
     return label, _apply_settings(parameters.apply_profile(params, _profile(args)), args.set)
+
+
+def _scan_member(target: str, args, what: str):
+    """The member of scan family ``target`` named by ``--member`` (profile and the profile's scan
+    length applied), None for a plain experiment; a family without ``--member`` is refused with its
+    members, a plain experiment with ``--member`` likewise."""
+    from . import scans
+
+    text = getattr(args, "member", None)
+    if not scans.is_family(target):
+        if text:
+            raise ParameterError(f"--member applies to scan families; '{target}' is a single experiment.")
+        return None
+    name, grid = scans.family_name(target), scans.grid(target)
+    if not text:
+        raise ParameterError(
+            f"'{target}' is a scan family of {len(grid)} runs; name the one to {what} with --member, e.g. "
+            f"--member {scans.label(scans.parameter(target), grid[-1])} ('humam scan {name}' lists the members and "
+            f"what exists of them).")
+    return scans.member(target, scans.parse_member(target, text), _profile(args))
 
 
 def _check_processes(profile: dict | None, world_size: int) -> None:
@@ -189,8 +214,8 @@ def _simulation_params(args) -> tuple[str, dict, Path | None]:
 
     target = Path(args.target)
     if target.suffix == ".h5":
-        if args.profile:
-            raise ParameterError("--profile applies to experiments; a network file already fixes the network.")
+        if args.profile or args.member:
+            raise ParameterError("--profile and --member apply to experiments; a network file already fixes the network.")
         if args.set and any(item.startswith("network.") for item in args.set):
             raise ParameterError("--set network.* applies to experiments; a network file already fixes the network.")
         if not target.is_file():
@@ -273,8 +298,8 @@ def _analysis_targets(args) -> list[tuple[str, dict, "object", int]]:
         if folder.is_dir():
             record = run_record.read_run_record(folder)
             params = run_record.run_parameters(record)
-            if args.profile:
-                raise ParameterError("--profile applies to experiments; a run folder already fixes the run.")
+            if args.profile or args.member:
+                raise ParameterError("--profile and --member apply to experiments; a run folder already fixes the run.")
             from . import parameters
 
             if any(not item.startswith("analysis.") for item in args.set or []):
@@ -394,6 +419,70 @@ def _cmd_chi_scan(args) -> int:
     experimental = statistics["experimental_fc"]
     _log(f"{family}: {len(statistics['chi'])} values of chi; experimental FC "
          f"{'compared' if experimental['available'] else 'unavailable'}; wrote {target}")
+    return 0
+
+
+def _cmd_scan(args) -> int:
+    """The members of a scan family and what exists of them under a profile; with ``--statistics``
+    the statistics of their runs (OUT/chi_scan/<family>-<hash>.h5)."""
+    from . import layout, scans
+    from .analysis import scan as scan_statistics
+
+    profile = _profile(args)
+    processes = profile["processes"] if profile else 1
+    out = layout.Layout(Path(args.out))
+    name, grid = scans.family_name(args.family), scans.grid(args.family)
+    running = scans.members(args.family, profile)  # validates the profile's members first
+    chosen = {m.value for m in running}
+    rows, missing = [], []
+    plain = scans.plain_runs(profile, processes)
+    for member in scans.members(args.family, profile, whole_grid=True):
+        value = member.value
+        run = out.run(member.params, processes)
+        analysis_file = run.analysis(member.params, processes)
+        states = {"network": out.network_file(member.params).is_file(), "run": run.is_complete(),
+                  "analysis": analysis_file.is_file()}
+        shared = ", ".join(plain.get(run.path.name, []))
+        rows.append((member.label, "yes" if value in chosen else "no",
+                     *("yes" if states[k] else "missing" for k in ("network", "run", "analysis")),
+                     shared or "—", str(run.path)))
+        if value in chosen and not states["analysis"]:
+            missing.append(member)
+    target = out.scan_statistics_file(name, [m.params for m in running], processes) if running else None
+    if args.statistics:
+        if not running:
+            raise ParameterError(f"profile {profile['name'] if profile else '(none)'} runs no member of {name}: "
+                                 f"name some under scan.members.{name} in the profile.")
+        if missing:
+            options = f" --profile {args.profile}" if args.profile else ""
+            raise ParameterError(
+                f"{len(missing)} of the {len(running)} members of {name} under this profile are not analysed yet "
+                f"({', '.join(m.label for m in missing)}): run 'doit' (tasks simulate, analyse), or "
+                f"'humam simulate {args.family} --member {missing[0].label}{options}' and 'humam analyse' likewise.")
+        if not args.force and _readable(target, scan_statistics.read_scan_statistics_attrs):
+            _log(f"{name}: up to date: {target}")
+            return 0
+        items = [{"label": m.label, "value": m.value,
+                  "analysis": out.run(m.params, processes).analysis(m.params, processes)} for m in running]
+        statistics = scan_statistics.simulated_scan_statistics(name, items, profile=profile["name"] if profile else "")
+        scan_statistics.write_scan_statistics(statistics, target)
+        star = statistics["chi_star"]["chi_star"]
+        _log(f"{name}: {len(items)} members; chi* = {star:g} ({', '.join(statistics['chi_star']['measures'])}); "
+             f"experimental FC {'compared' if statistics['experimental_fc']['available'] else 'unavailable'}; "
+             f"wrote {target}")
+        return 0
+    header = ("member", "runs under profile", "network", "run", "analysis", "same run as", "run folder")
+    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
+    print(f"scan family {name}: {len(grid)} members, {len(running)} run under "
+          f"{'profile ' + profile['name'] if profile else 'no profile (the whole grid at the experiment scale)'}")
+    for row in [header] + rows:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    if target is not None:
+        print(f"statistics: {target} ({'exists' if target.is_file() else 'missing'})")
+    if missing:
+        print(f"missing: {len(missing)} analysed member(s); 'doit' makes them, or by hand "
+              f"'humam simulate {args.family} --member {missing[0].label}"
+              f"{' --profile ' + args.profile if args.profile else ''}' and 'humam analyse' with the same arguments")
     return 0
 
 
@@ -536,6 +625,11 @@ def _add_settings(parser: argparse.ArgumentParser) -> None:
                         help="override one parameter, e.g. network.scaling.chi=2.5 (repeatable; validated like an experiment file)")
 
 
+def _add_member(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--member", metavar="NAME=VALUE",
+                        help="the member of a scan family, e.g. chi=2.5 ('humam scan FAMILY' lists them)")
+
+
 def _add_network_selection(parser: argparse.ArgumentParser) -> None:
     """The options that select a network: experiment, scales, profile and --set overrides."""
     parser.add_argument("--experiment", help="shipped experiment name (see 'humam experiments') or YAML file "
@@ -545,6 +639,7 @@ def _add_network_selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n-scaling", type=_scale_value, help="neuron-number scale n (0 < n <= 1)")
     parser.add_argument("--k-scaling", type=_scale_value, help="indegree scale k (0 < k <= 1)")
     parser.add_argument("--profile", help="pipeline profile (tiny, laptop, hpc or a YAML file) applied to the experiment")
+    _add_member(parser)
     _add_settings(parser)
 
 
@@ -572,6 +667,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", type=int, help="NEST master seed (default: the experiment's)")
     sim.add_argument("--threads", type=int, help="OpenMP threads per process (default: the experiment's)")
     sim.add_argument("--out", default="out", help="output root: OUT/<net_hash>/<sim_hash>/{spikes.h5,run.json}")
+    _add_member(sim)
     _add_settings(sim)
     sim.add_argument("--progress", action="store_true", help="show progress bars (rank 0)")
     sim.add_argument("--force", action="store_true", help="rerun even if a complete run exists")
@@ -583,6 +679,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="OUT/<net_hash>/<sim_hash> folder written by 'humam simulate', or an experiment (its run under --profile)")
     ana.add_argument("--profile", help="pipeline profile applied to experiments (as for 'humam simulate')")
     ana.add_argument("--out", default="out", help="output root of the runs of experiments")
+    _add_member(ana)
     _add_settings(ana)
     ana.add_argument("--force", action="store_true", help="reanalyse even if the analysis file exists")
     ana.set_defaults(func=_cmd_analyse)
@@ -610,6 +707,16 @@ def build_parser() -> argparse.ArgumentParser:
     chi.add_argument("--force", action="store_true", help="recompute even if the output exists")
     chi.set_defaults(func=_cmd_chi_scan)
 
+    scan = commands.add_parser("scan", help="the members of a scan family and what exists of them; with --statistics "
+                                            "the statistics of their runs")
+    scan.add_argument("family", metavar="FAMILY", help="a scan family (e.g. chi_scan_main) or its YAML file")
+    scan.add_argument("--profile", help="pipeline profile: which members run, at which scale and for how long")
+    scan.add_argument("--out", default="out", help="output root (the runs, and OUT/chi_scan/FAMILY-<hash>.h5)")
+    scan.add_argument("--statistics", action="store_true",
+                      help="gather the statistics of the analysed members into OUT/chi_scan/FAMILY-<hash>.h5")
+    scan.add_argument("--force", action="store_true", help="with --statistics: recompute even if the file exists")
+    scan.set_defaults(func=_cmd_scan)
+
     plan = commands.add_parser("plan", help="nodes, processes, threads, memory per node and expected time of a run "
                                             "(a dry run: nothing is simulated)")
     plan.add_argument("--experiment", default="ground_state", help="experiment to plan (default: ground_state)")
@@ -621,6 +728,7 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--cores-per-node", type=int, default=128, help="cores of one node (default 128)")
     plan.add_argument("--rate", type=float, default=2.0, help="assumed mean rate for the spike costs (spikes/s)")
     plan.add_argument("--json", action="store_true", help="print the plan as one JSON object")
+    _add_member(plan)
     _add_settings(plan)
     plan.set_defaults(func=_cmd_plan)
 

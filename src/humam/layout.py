@@ -11,6 +11,7 @@ paths, so the folder a task expects and the one a command writes cannot disagree
       <net_hash>/<sim_hash>/analysis-<analysis_hash>.h5   its analysis (``analysis`` options hashed)
       <net_hash>/<sim_hash>/journey-<sim_hash>.h5   a perturbed run against its unperturbed twin
       chi_scan/<family>.h5                       statistics of a shipped chi-scan family
+      chi_scan/<family>-<hash>.h5                statistics of the pipeline's runs of a scan family
       figures/<stem>.{png,pdf,json}              the paper's figures and their sidecars
       report.md, report.html
 
@@ -109,6 +110,13 @@ class Layout:
     # shipped chi-scan statistics
     def chi_scan_file(self, family: str) -> Path:
         return self.root / CHI_SCAN_DIR / f"{family}.h5"
+
+    def scan_statistics_file(self, family: str, members: list[dict], processes: int = 1) -> Path:
+        """Statistics of the pipeline's runs of scan family ``family`` whose members have the
+        parameters ``members``: ``chi_scan/<family>-<hash>.h5``, the hash over the members' analysis
+        hashes (so every scale and choice of members has its own file)."""
+        digests = sorted(parameters.analysis_hash(p, virtual_processes(p, processes)) for p in members)
+        return self.root / CHI_SCAN_DIR / f"{family}-{parameters.content_hash(digests)[:16]}.h5"
 
     # figures and report
     @property

@@ -418,7 +418,42 @@ def scan_members(experiment: str | Path) -> list[tuple[str, dict]]:
     return members
 
 
-_PROFILE_KEYS = {"description", "processes", "launcher", *_SECTIONS}
+_PROFILE_KEYS = {"description", "processes", "launcher", "scan", *_SECTIONS}
+
+
+def check_profile_scan(scan: Any, path: Path | str) -> dict:
+    """The ``scan`` section of a profile, checked and normalised: ``{"members": {family: [values] or
+    "all"}, "t_sim_ms": float or None}``. ``members`` names, per scan family (an experiment with a
+    ``scan`` entry), the values of its scan parameter that run under the profile ("all": its whole
+    grid); ``t_sim_ms`` is the simulated time of those runs (None: the experiment's, with the profile's
+    ``simulation`` overrides). Whether the families and values exist is checked where the family is
+    resolved (:mod:`humam.scans`)."""
+    where = f"'scan' in profile {path}"
+    if scan is None:
+        return {"members": {}, "t_sim_ms": None}
+    if not isinstance(scan, dict) or set(scan) - {"members", "t_sim_ms"}:
+        raise ParameterError(f"{where} must be a mapping with the keys 'members' (family: list of values or "
+                             f"'all') and optionally 't_sim_ms', got {scan!r}.")
+    t_sim = scan.get("t_sim_ms")
+    if t_sim is not None and (isinstance(t_sim, bool) or not isinstance(t_sim, (int, float))
+                              or not math.isfinite(t_sim) or t_sim <= 0):
+        raise ParameterError(f"{where}: 't_sim_ms' must be a positive number of ms, got {t_sim!r}.")
+    members = scan.get("members") or {}
+    if not isinstance(members, dict):
+        raise ParameterError(f"{where}: 'members' must map scan families to lists of values or 'all', got {members!r}.")
+    checked: dict[str, list[float] | str] = {}
+    for family, values in members.items():
+        if values == "all":
+            checked[str(family)] = "all"
+            continue
+        if (not isinstance(values, list) or not values
+                or any(isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) for v in values)):
+            raise ParameterError(f"{where}: members of '{family}' must be 'all' or a non-empty list of numbers, "
+                                 f"got {values!r}.")
+        if len(set(map(float, values))) != len(values):
+            raise ParameterError(f"{where}: members of '{family}' list a value twice: {values!r}.")
+        checked[str(family)] = sorted(float(v) for v in values)
+    return {"members": checked, "t_sim_ms": None if t_sim is None else float(t_sim)}
 
 
 def available_profiles() -> list[str]:
@@ -429,8 +464,9 @@ def available_profiles() -> list[str]:
 def load_profile(name_or_path: str | Path) -> dict:
     """A pipeline profile (``profiles/<name>.yaml`` or a YAML file): how and at which scale the
     pipeline runs. Keys: ``description``, ``network``, ``simulation`` and ``analysis`` overrides applied to every
-    experiment, ``processes`` (MPI processes per simulation) and ``launcher`` (command in front of
-    ``humam simulate``; ``{processes}`` is replaced)."""
+    experiment, ``processes`` (MPI processes per simulation), ``launcher`` (command in front of
+    ``humam simulate``; ``{processes}`` is replaced) and ``scan`` (which members of the χ-scan families
+    run, and how long: :func:`check_profile_scan`)."""
     path = Path(name_or_path)
     if not (path.suffix in (".yaml", ".yml") and path.is_file()):
         path = profiles_dir() / f"{name_or_path}.yaml"
@@ -451,7 +487,8 @@ def load_profile(name_or_path: str | Path) -> dict:
         raise ParameterError(f"'launcher' in profile {path} must be a string, got {launcher!r}.")
     return {"name": path.stem, "path": str(path), "description": content.get("description", ""), "processes": processes,
             "launcher": launcher.replace("{processes}", str(processes)),
-            "overrides": {key: content[key] for key in _SECTIONS if key in content}}
+            "overrides": {key: content[key] for key in _SECTIONS if key in content},
+            "scan": check_profile_scan(content.get("scan"), path)}
 
 
 def apply_profile(params: dict, profile: dict | None) -> dict:

@@ -10,7 +10,8 @@ Modules: :mod:`.spike_trains` (the spike table and its reader), :mod:`.statistic
 coefficients, histograms, raster samples, KS rate similarity), :mod:`.currents` (synaptic currents),
 :mod:`.bold` (Balloon–Windkessel), :mod:`.fc` (functional connectivity and the comparison with the
 experimental FC), :mod:`.hierarchy` (temporal hierarchy of the areas from their rates),
-:mod:`.chi_scan` (the shipped χ-scan statistics and their file), :mod:`.journey` (the spike journey
+:mod:`.chi_scan` (the shipped χ-scan statistics and their file, and the similarities of a scan run to the
+data), :mod:`.scan` (the statistics of the pipeline's own runs of a scan family), :mod:`.journey` (the spike journey
 of a perturbation pair and its file) and :mod:`.run` (the analysis of one run and
 ``analysis.h5``). The spike file format is :mod:`humam.spikefile`'s. The parameters are
 the ``analysis`` section of ``defaults.yaml``.
@@ -39,15 +40,19 @@ from .chi_scan import (
     CHI_SCAN_MAIN_FOLDER,
     CHI_SCAN_SAMPLE_AREA,
     CHI_SCAN_SAMPLE_WINDOWS,
+    FAMILY_FOLDERS,
     area_mean_rate_from_samples,
     chi_scan_name,
     chi_scan_samples_from_spikes,
     chi_scan_statistics,
+    chi_star,
+    fmri_similarity,
     load_chi_scan,
     load_chi_scan_fc,
     load_chi_scan_samples,
     read_chi_scan_statistics,
     recompute_chi_scan_ks,
+    scan_similarities,
     write_chi_scan_statistics,
 )
 from .currents import area_synaptic_currents, causal_convolve, current_kernel, source_tau_syn_ms
@@ -66,6 +71,7 @@ from .fc import (
 )
 from . import hierarchy
 from .journey import compare_runs, read_journey, write_journey
+from .scan import read_scan_statistics, simulated_scan_statistics, write_scan_statistics
 from .run import (
     FILE_TYPE,
     FORMAT_VERSION,
@@ -101,19 +107,20 @@ from .statistics import (
 )
 
 __all__ = [
-    "CHI_SCAN_FOLDERS", "CHI_SCAN_MAIN_FOLDER", "CHI_SCAN_SAMPLE_AREA", "CHI_SCAN_SAMPLE_WINDOWS", "FILE_TYPE",
+    "CHI_SCAN_FOLDERS", "CHI_SCAN_MAIN_FOLDER", "CHI_SCAN_SAMPLE_AREA", "CHI_SCAN_SAMPLE_WINDOWS", "FAMILY_FOLDERS", "FILE_TYPE",
     "FMRI_ARRAY", "FMRI_LH_ROWS", "FMRI_RH_ROWS", "FMRI_ROIS", "FORMAT_VERSION", "SpikeTrains", "analyse_run",
     "analyse_spike_trains", "analysis_window_ms", "area_mean_rate_from_samples", "area_mean_rates",
     "area_synaptic_currents", "balloon_windkessel", "bin_index", "bold_signals", "bold_steady_state",
-    "causal_convolve", "chi_scan_name", "chi_scan_samples_from_spikes", "chi_scan_statistics", "compare_runs",
+    "causal_convolve", "chi_scan_name", "chi_scan_samples_from_spikes", "chi_scan_statistics", "chi_star", "compare_runs",
     "compare_with_experimental_fc",
-    "correlation_coefficients", "current_kernel", "experimental_fc", "fc_matrix", "fc_similarity", "fc_vector",
+    "correlation_coefficients", "current_kernel", "experimental_fc", "fc_matrix", "fmri_similarity", "fc_similarity", "fc_vector",
     "grouped_histograms", "hierarchy", "individual_rates", "interpolate_linear_extrapolate", "interval_statistics",
     "ks_rate_similarity", "ks_similarity", "load_chi_scan", "load_chi_scan_fc", "load_chi_scan_samples",
     "load_experimental_fc", "load_mfc_baseline_rates", "mean_pairwise_correlation", "population_counts",
     "population_mean_rates", "population_spike_counts", "population_table", "raster_sample", "raster_window_ms",
     "rate_histograms", "read_analysis", "read_analysis_attrs", "read_chi_scan_statistics", "read_journey",
-    "read_spike_trains", "recompute_chi_scan_ks", "resolve_params",
+    "read_scan_statistics", "read_spike_trains", "recompute_chi_scan_ks", "resolve_params", "scan_similarities",
+    "simulated_scan_statistics",
     "source_tau_syn_ms", "spike_count_histograms", "spike_irregularity", "spike_trains_from_arrays", "subject_fc",
-    "write_analysis", "write_chi_scan_statistics", "write_journey",
+    "write_analysis", "write_chi_scan_statistics", "write_journey", "write_scan_statistics",
 ]

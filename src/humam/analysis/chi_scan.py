@@ -37,8 +37,13 @@ def chi_scan_name(folder: str) -> str:
     return name
 
 
+def chi_scan_file_path(folder: str, filename: str) -> str:
+    """The registry path of a file of a shipped χ-scan folder."""
+    return f"simulated_data/{_SCAN_PREFIX}{chi_scan_name(folder)}/{filename}"
+
+
 def _scan_file(folder: str, filename: str) -> Path:
-    return data.data_path(f"simulated_data/{_SCAN_PREFIX}{chi_scan_name(folder)}/{filename}")
+    return data.data_path(chi_scan_file_path(folder, filename))
 
 
 def _load_pickled_array(path: Path) -> np.ndarray:
@@ -209,6 +214,86 @@ def experimental_fc_comparison(simulated_fc: dict[str, np.ndarray], experimental
     return out
 
 
+# ---------------------------------------------------------------------------------------------
+# The similarities of one run to the data, from its samples (shipped or simulated)
+
+#: The shipped folder of each scan family's experiment (docs/model.md §10.4); the
+#: ``…factor10per7`` folder has no experiment (§13).
+FAMILY_FOLDERS = {"chi_scan_main": "lichtman_chii2_different_seed",
+                  "chi_scan_distributed_params": "lichtman_chii2_distributed_params",
+                  "chi_scan_smaller_g": "lichtman_chii2_smaller_g",
+                  "chi_scan_lower_e_to_i": "lower_e_to_i"}
+#: Window of the synaptic-current FC of the scan (docs/model.md §8.13), ms; a shorter run uses [2500, t_sim).
+SCAN_FC_WINDOW_MS = (2500.0, 12500.0)
+#: The similarity columns of a scan, in the order of the shipped files.
+SIMILARITY_COLUMNS = ("ks_rates", "ks_cv", "ks_lvr", "pearson_lh", "pearson_rh", "rmse_similarity_lh",
+                      "rmse_similarity_rh")
+#: What χ* maximises (docs/model.md §8.13): the paper's reading of its Fig. 5, where the best fit is
+#: the χ at which the three spike-statistics similarities and the fMRI similarity are high together.
+CHI_STAR_MEASURES = ("ks_rates", "ks_cv", "ks_lvr", "rmse_similarity_rh")
+CHI_STAR_CRITERION = ("χ* maximises the mean of 1 − KS of rates, CV ISI and LvR and the fMRI RMSE similarity (rh); "
+                      "without the fMRI array, the mean of the three 1 − KS")
+
+
+def fmri_similarity(experimental_fc: np.ndarray, simulated_fc: np.ndarray, use_corrcoef: bool,
+                    exclude_diagonal: bool) -> float:
+    """Similarity of a simulated FC matrix to the experimental one as in the shipped χ scans
+    (docs/model.md §8.13), on the **full flattened** matrices (diagonal dropped with
+    ``exclude_diagonal``; entries NaN in either dropped): Pearson r (``use_corrcoef``) or
+    s = exp(−RMSE(exp, sim) / RMS(exp))."""
+    e, s = (np.array(m, dtype=float, copy=True) for m in (experimental_fc, simulated_fc))
+    if exclude_diagonal:
+        np.fill_diagonal(e, np.nan)
+    e, s = e.ravel(), s.ravel()
+    ok = np.isfinite(e) & np.isfinite(s)
+    e, s = e[ok], s[ok]
+    if e.size < 2:
+        return float("nan")
+    if use_corrcoef:
+        e, s = e - e.mean(), s - s.mean()
+        denominator = math.sqrt(float(np.dot(e, e)) * float(np.dot(s, s)))
+        return float(np.dot(e, s) / denominator) if denominator > 0 else float("nan")
+    rms = math.sqrt(float(np.mean(e * e)))
+    return math.exp(-math.sqrt(float(np.mean((e - s) ** 2))) / rms) if rms > 0 else float("nan")
+
+
+def scan_similarities(samples: dict[str, np.ndarray], experiment_samples: dict[str, np.ndarray],
+                      simulated_fc: np.ndarray | None = None, experimental_fc: dict | None = None,
+                      exclude_diagonal: bool = False) -> dict[str, float]:
+    """The similarities of one run of a χ scan to the data (docs/model.md §8.13), from its samples,
+    whether they come from our runs or from the shipped files:
+
+    * ``ks_rates``, ``ks_cv``, ``ks_lvr``: 1 − two-sample KS statistic between the run's pooled
+      samples ``samples[measure]`` and ``experiment_samples[measure]`` (NaN without samples);
+    * ``pearson_lh/rh``, ``rmse_similarity_lh/rh``: :func:`fmri_similarity` of ``simulated_fc``
+      (34 x 34, alphabetical) against ``experimental_fc[h]`` (NaN when either is None).
+    """
+    out = {}
+    for measure in CHI_SCAN_MEASURES:
+        run, data = (np.asarray(x[measure], dtype=float) for x in (samples, experiment_samples))
+        out[f"ks_{measure}"] = ks_similarity(run, data) if run.size and data.size else float("nan")
+    for hemisphere in ("lh", "rh"):
+        for name, use_corrcoef in (("pearson", True), ("rmse_similarity", False)):
+            out[f"{name}_{hemisphere}"] = (float("nan") if simulated_fc is None or experimental_fc is None else
+                                           fmri_similarity(experimental_fc[hemisphere], simulated_fc, use_corrcoef,
+                                                           exclude_diagonal))
+    return out
+
+
+def chi_star(chi: np.ndarray, similarity: dict[str, np.ndarray]) -> dict:
+    """χ* of a scan by :data:`CHI_STAR_CRITERION`: ``chi_star`` (NaN when no member has every value),
+    ``score`` (n,) the mean of the used measures per χ, ``measures`` the measures used (the fMRI
+    similarity only where the scan has it)."""
+    chi = np.asarray(chi, dtype=float)
+    used = [m for m in CHI_STAR_MEASURES if np.isfinite(np.asarray(similarity[m], dtype=float)).any()]
+    if not used or chi.size == 0:
+        return {"chi_star": float("nan"), "score": np.full(chi.size, np.nan), "measures": np.array(used, dtype=str),
+                "criterion": CHI_STAR_CRITERION}
+    score = np.mean([np.asarray(similarity[m], dtype=float) for m in used], axis=0)
+    best = float(chi[int(np.nanargmax(score))]) if np.isfinite(score).any() else float("nan")
+    return {"chi_star": best, "score": score, "measures": np.array(used, dtype=str), "criterion": CHI_STAR_CRITERION}
+
+
 def chi_scan_statistics(family: str, experimental: dict | None = None) -> dict:
     """Everything the figures show of one shipped χ-scan family, from its shipped files:
 
@@ -225,6 +310,8 @@ def chi_scan_statistics(family: str, experimental: dict | None = None) -> dict:
       (34 x 34, alphabetical);
     * ``experimental_fc``: :func:`experimental_fc_comparison` (``available`` False with a ``reason``
       when the optional fMRI array cannot be had; ``experimental`` may give it);
+    * ``chi_star``: :func:`chi_star` of the shipped curves (``published``: the best-fit χ of the
+      shipped sample);
     * ``inputs``: ``path`` and ``sha256`` of every shipped file read.
     """
     name = chi_scan_name(family)
@@ -233,11 +320,14 @@ def chi_scan_statistics(family: str, experimental: dict | None = None) -> dict:
     recomputed = recompute_chi_scan_ks(name)
     simulated_fc = {sample: _alphabetical(load_chi_scan_fc(name, sample)) for sample in _SAMPLES}
     files = _scan_files(name)
+    similarity = {column: scan[column].to_numpy(dtype=float) for column in scan.columns if column != "run_id"}
     return {
         "family": name, "folder": f"simulated_data/{_SCAN_PREFIX}{name}",
         "chi": scan.index.to_numpy(dtype=float), "run_id": scan["run_id"].astype(str).to_numpy(dtype=str),
-        "similarity": {column: scan[column].to_numpy(dtype=float) for column in scan.columns if column != "run_id"},
+        "similarity": similarity,
         "sample_chi": dict(CHI_SCAN_FOLDERS[name]),
+        "chi_star": {**chi_star(scan.index.to_numpy(dtype=float), similarity),
+                     "published": float(CHI_SCAN_FOLDERS[name]["bestfit"])},
         "samples": samples,
         "ks_recomputed": {measure: {sample: {key: float(value) for key, value in recomputed.loc[(measure, sample)].items()}
                                     for sample in _SAMPLES} for measure in CHI_SCAN_MEASURES},
