@@ -87,14 +87,14 @@ def _profile_argument(profile: dict) -> str:
 
 def parse_slurm_time(text: str) -> float:
     """SLURM's ``--time`` forms ``MM``, ``HH:MM:SS`` and ``D-HH[:MM[:SS]]`` as seconds."""
-    days, _, clock = text.rpartition("-")
+    days, dash, clock = text.rpartition("-")
     fields = clock.split(":")
     try:
         numbers = [int(f) for f in fields] + [0] * (3 - len(fields))
         day_count = int(days) if days else 0
     except ValueError:
         numbers, day_count = [], 0
-    if not numbers or len(fields) > 3 or min(numbers) < 0 or day_count < 0:
+    if not numbers or len(fields) > 3 or min(numbers) < 0 or day_count < 0 or (dash and not days):
         raise ParameterError(f"--time-limit {text!r} is not a SLURM time: use HH:MM:SS, D-HH:MM:SS or minutes.")
     if not days and len(fields) == 1:
         return 60.0 * numbers[0]
