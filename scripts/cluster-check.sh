@@ -35,8 +35,17 @@ pids=()
 stop() {
     local rc=$?
     trap - EXIT INT TERM
+    if [ -n "${tests_pid:-}" ] && kill -0 "$tests_pid" 2>/dev/null; then
+        kill -TERM -- "-$tests_pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$tests_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL -- "-$tests_pid" 2>/dev/null || true
+    fi
     # scancel first so no job step outlives its slurmd, then the daemons, newest first
-    [ -f "$state/slurm.conf" ] && SLURM_CONF="$state/slurm.conf" timeout 5 scancel --user=root >/dev/null 2>&1 || true
+    if [ -f "$state/slurm.conf" ] && [ ${#pids[@]} -ge 3 ]; then
+        export SLURM_CONF="$state/slurm.conf"
+        timeout 5 scancel --user=root >/dev/null 2>&1 || true
+        for _ in $(seq 50); do [ -z "$(timeout 2 squeue -h 2>/dev/null)" ] && break; sleep 0.2; done
+    fi
     for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill "${pids[i]}" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -128,4 +137,8 @@ echo "cluster check: SLURM $(sinfo -V | cut -d' ' -f2) up on node $node ($cpus C
 
 cd "$root"
 export HUMAM_CLUSTER=1
-python -m pytest -m cluster tests/test_cluster.py -p no:cacheprovider "$@"
+# pytest in a process group of its own, waited for, so that a TERM to this script is handled at
+# once (bash runs traps only between commands) and stop() can end pytest with all it started
+setsid python -m pytest -m cluster tests/test_cluster.py -p no:cacheprovider -rfEsP --basetemp="$state/pytest" "$@" &
+tests_pid=$!
+wait "$tests_pid"

@@ -27,11 +27,9 @@ EXPERIMENT = "ground_state"
 #: MPI processes of the hpc-shaped profile (and of the mpiexec reference)
 PROCESSES = 2
 
-pytestmark = [
-    pytest.mark.cluster,
-    pytest.mark.skipif(not os.environ.get("SLURM_CONF") or shutil.which("sbatch") is None,
-                       reason="needs a SLURM cluster: run scripts/cluster-check.sh as root (it starts one)"),
-]
+pytestmark = pytest.mark.cluster
+if not os.environ.get("SLURM_CONF") or shutil.which("sbatch") is None:
+    pytest.skip("needs a SLURM cluster: run scripts/cluster-check.sh as root (it starts one)", allow_module_level=True)
 
 
 def hpc_like_profile() -> dict:
@@ -135,12 +133,13 @@ def test_memory_estimate_predicts_each_ranks_peak_under_slurm(srun_and_mpiexec_r
         assert predicted == pytest.approx(peak, rel=0.25)
 
 
-def _batch_script(profile_file: Path, folder: Path) -> Path:
+def _batch_script(profile_file: Path, folder: Path, *plan_options) -> Path:
     """The batch script of the profile as ``humam plan --batch-script`` writes it, for this node."""
     script = folder / "humam.sbatch"
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
     result = run([sys.executable, "-m", "humam", "plan", "--experiment", EXPERIMENT, "--profile", profile_file,
-                  "--cores-per-node", "4", "--memory-per-node-gb", f"{memory_gb:.1f}", "--batch-script", script])
+                  "--cores-per-node", "4", "--memory-per-node-gb", f"{memory_gb:.1f}", *plan_options,
+                  "--batch-script", script])
     assert result.returncode == 0, result.stderr
     return script
 
@@ -151,7 +150,9 @@ def _submit(script: Path, out: Path, *doit_args, extra_env: str = "") -> tuple[i
     exports = f"ALL,HUMAM_OUT={out},HUMAM_VENV={sys.prefix}{extra_env}"
     result = run(["sbatch", "--wait", "--chdir", REPO, "--output", log, "--export", exports, script, *doit_args])
     text = log.read_text() if log.exists() else ""
-    print(f"sbatch --wait exit code {result.returncode}; job output:\n{text[-3000:]}")
+    shown = [line for line in text.splitlines() if line.strip() and "\r" not in line and "it/s]" not in line
+             and "area/s]" not in line]
+    print(f"sbatch --wait exit code {result.returncode}; job output (last lines):", *shown[-8:], sep="\n  ")
     return result.returncode, text + result.stderr
 
 
@@ -175,3 +176,27 @@ def test_batch_job_whose_ranks_are_no_world_fails(profile_file, run_folder_of, t
     assert code != 0
     assert f"MPI world of 1 process(es), the profile runs {PROCESSES}" in output
     assert not run_folder_of(tmp_path / "out").exists()
+
+
+def test_two_simulations_at_once_in_one_job(profile_file, srun_and_mpiexec_runs, tmp_path):
+    """``--parallel-runs 2``: one allocation for two simulations, doit running both as job steps at
+    once; each equals its run made alone."""
+    second = "best_fit"
+    params = parameters.apply_profile(parameters.resolve(second), parameters.load_profile(str(profile_file)))
+    alone = run([*shlex.split(parameters.load_profile(str(profile_file))["launcher"]), sys.executable, "-m", "humam",
+                 "simulate", second, "--profile", profile_file, "--out", tmp_path / "alone"], env=slurm_env())
+    assert alone.returncode == 0, alone.stderr[-2000:]
+    script = _batch_script(profile_file, tmp_path, "--runs", "2", "--parallel-runs", "2")
+    assert f"#SBATCH --ntasks-per-node={2 * PROCESSES}" in script.read_text()
+    code, output = _submit(script, tmp_path / "out", f"simulate:{EXPERIMENT}", f"simulate:{second}")
+    assert code == 0, output[-3000:]
+    lines = output.splitlines()
+    built = [i for i, line in enumerate(lines) if line.startswith("network built in")]
+    simulated = [i for i, line in enumerate(lines) if " spikes in " in line]
+    assert len(built) == len(simulated) == 2 and max(built) < min(simulated), "the two runs did not overlap"
+    together = layout.Layout(tmp_path / "out")
+    assert_same_spikes(together.run(params, PROCESSES).path / layout.SPIKES_FILE,
+                       layout.Layout(tmp_path / "alone").run(params, PROCESSES).path / layout.SPIKES_FILE)
+    first = srun_and_mpiexec_runs["mpiexec"]
+    assert_same_spikes(tmp_path / "out" / first.parent.name / first.name / layout.SPIKES_FILE,
+                       first / layout.SPIKES_FILE)
