@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# The cluster check: a one-node SLURM started here, and the cluster tests (pytest -m cluster) run
-# under it: `srun --mpi=pmi2` gives one MPI world, a profile shaped like `hpc` runs `humam simulate`
-# through its launcher `srun ... -n {processes}` with the same spikes as under mpiexec, and the batch
-# script of `humam plan --batch-script` is submitted with `sbatch --wait`. Extra arguments go to
-# pytest. Needs root (it installs Debian's slurmctld, slurmd, slurm-client and munge with apt-get
-# if they are missing); elsewhere it says why in one line and exits 0, running nothing.
+# The cluster check: a one-node SLURM started here, and tests/test_cluster.py (marker cluster) run
+# under it: `srun --mpi=pmi2` gives one MPI world; a profile shaped like `hpc` runs `humam simulate`
+# through its launcher `srun -n {processes}` with the same spikes as under mpiexec, and the memory
+# estimate per rank against the measured peaks; the batch script of `humam plan --batch-script`,
+# submitted with `sbatch --wait`, runs one simulation, and two at once in one allocation; ranks that
+# MPI does not join into one world fail the run and the job. Extra arguments go to pytest; its
+# summary shows what each test printed (world sizes, spike counts, exit codes, memory). About 4 min
+# on 2 busy cores. Needs root (it installs Debian's slurmctld, slurmd, slurm-client and munge with
+# apt-get if they are missing); elsewhere it says why in one line and exits 0, running nothing.
+# Run it in the environment of scripts/setup-env.sh (NEST with MPI, mpi4py, mpiexec on PATH).
 #
-# All state (munge key, socket and pid, slurm.conf, spool, state, logs) lives in one temporary
-# folder; every daemon started here is stopped by its pid and the folder removed on any exit
-# (success, failure, Ctrl-C, TERM). Set HUMAM_CLUSTER_KEEP=1 to keep the folder (logs) after a failure.
+# All state (munge key, socket and pid, slurm.conf, spool, state, logs, pytest's folders) lives in
+# one temporary folder; on any exit (success, failure, Ctrl-C, TERM) the jobs are cancelled, pytest
+# and every daemon started here are stopped by their pids, and the folder is removed. Set
+# HUMAM_CLUSTER_KEEP=1 to keep the folder (logs) after a failure.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
