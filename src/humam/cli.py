@@ -502,6 +502,8 @@ def _cmd_plan(args) -> int:
     net = build.build_network(params["network"])
     plan = simulation.plan_run(net, params["simulation"], processes, memory_per_node_bytes=args.memory_per_node_gb * 1e9,
                                cores_per_node=args.cores_per_node, expected_rate_hz=args.rate)
+    if args.batch_script:
+        _write_batch_script(args, plan, profile, label)
     if args.json:
         print(json.dumps({"experiment": label, **plan}, default=float))
         return 0
@@ -529,6 +531,28 @@ def _cmd_plan(args) -> int:
     ]
     print("\n".join(lines))
     return 0
+
+
+def _write_batch_script(args, plan: dict, profile: dict | None, label: str) -> None:
+    """``humam plan --batch-script FILE``: the SLURM batch script of this plan (humam.batch_script)."""
+    import shlex
+
+    from . import batch_script, simulation
+
+    if profile is None:
+        raise ParameterError("--batch-script needs --profile: the job runs the pipeline of a profile (e.g. hpc).")
+    if args.scale is not None or args.t_sim is not None or args.set:
+        raise ParameterError("--batch-script plans the profile's own runs, which the job runs: put --scale, --t-sim "
+                             "or --set into a copy of the profile and pass its path as --profile.")
+    command = shlex.join(["humam", "plan", "--experiment", label, "--profile", args.profile, "--memory-per-node-gb",
+                          f"{args.memory_per_node_gb:g}", "--cores-per-node", str(args.cores_per_node), "--rate",
+                          f"{args.rate:g}", "--runs", str(args.runs), "--parallel-runs", str(args.parallel_runs),
+                          *(["--time-limit", args.time_limit] if args.time_limit else []), "--batch-script",
+                          args.batch_script])
+    text = batch_script.render(plan, profile, experiment=label, runs=args.runs, parallel_runs=args.parallel_runs,
+                               cores_per_node=args.cores_per_node, headroom=simulation.MEMORY_HEADROOM,
+                               command=command, version=__version__, time_limit=args.time_limit)
+    _log(f"wrote {batch_script.write(Path(args.batch_script), text)}: submit it with sbatch from the checkout")
 
 
 def _cmd_data_verify(args) -> int:
@@ -729,6 +753,12 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--rate", type=float, default=2.0, help="assumed mean rate for the spike costs (spikes/s)")
     plan.add_argument("--json", action="store_true", help="print the plan as one JSON object")
     _add_member(plan)
+    plan.add_argument("--batch-script", metavar="FILE", help="also write the SLURM batch script of this plan to FILE "
+                                                              "(needs --profile)")
+    plan.add_argument("--runs", type=int, default=1, help="simulations the batch job runs, for its time limit (default 1)")
+    plan.add_argument("--parallel-runs", type=int, default=1,
+                      help="simulations the batch job runs at once, each its own job step (default 1)")
+    plan.add_argument("--time-limit", metavar="HH:MM:SS", help="the batch job's time limit instead of the plan's")
     _add_settings(plan)
     plan.set_defaults(func=_cmd_plan)
 

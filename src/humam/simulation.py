@@ -578,6 +578,11 @@ def simulate(net: Network, sim: dict, out_dir: str | Path, *, threads: int | Non
         prepare_run_folder(out_dir)
     nest = _import_nest(world_size)
     comm = _Comm(nest)
+    if comm.size != world_size:
+        raise SimulationError(
+            f"The launcher started {world_size} processes, but MPI joined them into worlds of {comm.size}: each "
+            f"would simulate the whole network on its own. The launcher's MPI plugin does not match this MPI "
+            f"(MPICH speaks PMI-2: srun --mpi=pmi2, or export SLURM_MPI_TYPE=pmi2; 'srun --mpi=list' shows the site's).")
     log = _Log(comm.rank, show_progress)
     timings = {}
     start = time.perf_counter()
