@@ -123,7 +123,10 @@ def test_scan_statistics_code_reruns_the_scan_and_f5_but_no_simulation(tiny):
     ran = tiny.executed("figure:fig05_chi_scan")
     assert {"scan:chi_scan_main", "figure:fig05_chi_scan"} <= ran, ran
     assert group(ran, "analyse:chi_scan_main@") == {m.replace("simulate:", "analyse:") for m in members}, ran
-    assert not group(ran, "simulate:") and not group(ran, "network:"), ran
+    assert not group(ran, "simulate:"), ran
+    # the members' networks may still be stale from the network-code edit above, which brought only a
+    # sub-graph up to date: rebuilt unchanged (content digest), they simulate nothing again
+    assert group(ran, "network:") <= {m.replace("simulate:", "network:") for m in members}, ran
 
 
 def test_simulation_code_reruns_the_run_but_not_the_network_or_the_theory(tiny):
