@@ -45,13 +45,19 @@ def is_family(experiment: str | Path) -> bool:
     return "scan" in parameters.load_experiment(experiment)
 
 
-def _grid(experiment: str | Path) -> tuple[str, list[float]]:
+def _family(experiment: str | Path) -> tuple[str, list[float], dict[str, dict]]:
+    """(scan parameter, its values, label -> resolved parameters of every member), resolved once;
+    resolving validates the entry and every member's parameters."""
     scan = parameters.load_experiment(experiment).get("scan")
     if scan is None:
         raise ParameterError(f"'{family_name(experiment)}' is not a scan family (its file has no 'scan' entry); "
                              f"scan families: {', '.join(shipped_families())}.")
-    parameters.scan_members(experiment)  # validates the entry and every member's parameters
-    return scan["parameter"], [float(v) for v in scan["values"]]
+    resolved = dict(parameters.scan_members(experiment))
+    return scan["parameter"], [float(v) for v in scan["values"]], resolved
+
+
+def _grid(experiment: str | Path) -> tuple[str, list[float]]:
+    return _family(experiment)[:2]
 
 
 def shipped_families() -> list[str]:
@@ -101,6 +107,10 @@ def profile_values(experiment: str | Path, profile: dict | None) -> list[float]:
     """The values that run under ``profile`` (its ``scan.members`` entry for this family; the whole
     grid without a profile; none when the profile does not name the family)."""
     parameter, values = _grid(experiment)
+    return _chosen(experiment, parameter, values, profile)
+
+
+def _chosen(experiment: str | Path, parameter: str, values: list[float], profile: dict | None) -> list[float]:
     if profile is None:
         return list(values)
     chosen = (profile.get("scan") or {}).get("members", {}).get(family_name(experiment))
@@ -120,10 +130,10 @@ def profile_values(experiment: str | Path, profile: dict | None) -> list[float]:
 def member(experiment: str | Path, value: float, profile: dict | None = None) -> Member:
     """The member with scan-parameter ``value``: the family's parameters for it, with the profile's
     overrides and, if the profile's ``scan`` section sets one, its simulated time."""
-    parameter, values = _grid(experiment)
+    parameter, values, resolved = _family(experiment)
     if float(value) not in values:
         raise ParameterError(f"{label(parameter, value)} is not a member of {family_name(experiment)}.")
-    return _profiled(parameter, float(value), dict(parameters.scan_members(experiment)), profile)
+    return _profiled(parameter, float(value), resolved, profile)
 
 
 def _profiled(parameter: str, value: float, resolved: dict[str, dict], profile: dict | None) -> Member:
@@ -138,9 +148,8 @@ def _profiled(parameter: str, value: float, resolved: dict[str, dict], profile: 
 def members(experiment: str | Path, profile: dict | None = None, whole_grid: bool = False) -> list[Member]:
     """The members that run under ``profile`` (:func:`profile_values`), with their parameters; with
     ``whole_grid`` every member of the family, under the profile's scale and scan length."""
-    parameter, values = _grid(experiment)
-    resolved = dict(parameters.scan_members(experiment))
-    chosen = values if whole_grid else profile_values(experiment, profile)
+    parameter, values, resolved = _family(experiment)
+    chosen = values if whole_grid else _chosen(experiment, parameter, values, profile)
     return [_profiled(parameter, value, resolved, profile) for value in chosen]
 
 
